@@ -1,0 +1,146 @@
+"""Declarations of JetStream streams and durable consumers.
+
+They are data, not connections: `shared.bus.provisioning` turns them into server state
+idempotently when a service starts. Every setting that matters for delivery is explicit here, so
+a reader of the contract knows how a message is retried and when it is dead-lettered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from contracts.model import ContractModel
+from contracts.subject import Kind, Subject
+
+P = TypeVar("P", bound=ContractModel)
+
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+_DURABLE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+
+
+class Retention(StrEnum):
+    LIMITS = "limits"
+    WORK_QUEUE = "workqueue"
+    INTEREST = "interest"
+
+
+class Storage(StrEnum):
+    FILE = "file"
+    MEMORY = "memory"
+
+
+class DeliverPolicy(StrEnum):
+    ALL = "all"
+    NEW = "new"
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    subjects: tuple[str, ...]
+    description: str
+    retention: Retention = Retention.LIMITS
+    storage: Storage = Storage.FILE
+    max_age: timedelta | None = timedelta(days=7)
+    max_msgs: int | None = None
+    max_bytes: int | None = None
+    max_msg_size: int | None = 8 * 1024 * 1024
+    duplicate_window: timedelta = timedelta(minutes=2)
+
+    def __post_init__(self) -> None:
+        if not _NAME.fullmatch(self.name):
+            raise ValueError(f"stream name {self.name!r} must be UPPER_SNAKE")
+        if not self.subjects:
+            raise ValueError(f"stream {self.name} captures no subjects")
+
+
+@dataclass(frozen=True)
+class Consumer(Generic[P]):
+    """A durable pull consumer of one subject, owned by one service.
+
+    `ack_wait` is how long the server waits before redelivering a message whose handler went
+    silent (crashed, hung); long handlers extend it with heartbeats. `backoff` is the delay before
+    each retry after a transient failure (the consumer naks with that delay). After
+    `max_deliver` attempts the message is dead-lettered.
+    """
+
+    durable: str
+    service: str
+    stream: Stream
+    subject: Subject[P, None]
+    description: str
+    filter_tokens: tuple[tuple[str, str], ...] = ()
+    ack_wait: timedelta = timedelta(seconds=30)
+    max_deliver: int = 5
+    backoff: tuple[timedelta, ...] = (
+        timedelta(seconds=1),
+        timedelta(seconds=5),
+        timedelta(seconds=30),
+        timedelta(minutes=2),
+    )
+    max_ack_pending: int = 1000
+    concurrency: int = 64
+    heartbeat: bool = True
+    deliver_policy: DeliverPolicy = DeliverPolicy.ALL
+
+    def __post_init__(self) -> None:
+        if not _DURABLE.fullmatch(self.durable):
+            raise ValueError(f"durable name {self.durable!r} must be lower-kebab")
+        if not self.subject.kind.uses_jetstream:
+            raise ValueError(f"{self.durable}: rpc subjects are not consumed from a stream")
+        if self.max_deliver < 1:
+            raise ValueError(f"{self.durable}: max_deliver must be at least 1")
+        if self.concurrency < 1 or self.concurrency > self.max_ack_pending:
+            raise ValueError(f"{self.durable}: concurrency must be within 1..max_ack_pending")
+
+    @property
+    def filter_subject(self) -> str:
+        return self.subject.filter(**dict(self.filter_tokens))
+
+    def retry_delay(self, attempt: int) -> timedelta:
+        """Delay before redelivering after failed attempt number `attempt` (1-based)."""
+        if not self.backoff:
+            return timedelta(0)
+        return self.backoff[min(attempt, len(self.backoff)) - 1]
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcard matching: `*` is one token, a trailing `>` one or more."""
+    want = pattern.split(".")
+    got = subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(got) > i
+        if i >= len(got) or (token != "*" and token != got[i]):
+            return False
+    return len(want) == len(got)
+
+
+def patterns_overlap(a: str, b: str) -> bool:
+    """Whether some concrete subject matches both patterns."""
+    ta, tb = a.split("."), b.split(".")
+    for i in range(max(len(ta), len(tb))):
+        x = ta[i] if i < len(ta) else None
+        y = tb[i] if i < len(tb) else None
+        if x == ">" or y == ">":
+            return x is not None and y is not None
+        if x is None or y is None:
+            return False
+        if x != y and "*" not in (x, y):
+            return False
+    return True
+
+
+def stream_for(subject: Subject[Any, Any], streams: tuple[Stream, ...]) -> Stream:
+    """The one stream that captures a JetStream subject."""
+    if subject.kind is Kind.RPC:
+        raise ValueError(f"{subject} is request-reply and lives in no stream")
+    owners = [s for s in streams if any(patterns_overlap(p, subject.wildcard) for p in s.subjects)]
+    if len(owners) != 1:
+        names = [s.name for s in owners]
+        raise LookupError(f"{subject} must be captured by exactly one stream, found {names}")
+    return owners[0]

@@ -1,0 +1,71 @@
+"""The embedded servers the platform and the harness are built on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+import nats
+
+from shared.runtime.nats_server import NatsServer
+from shared.runtime.postgres_server import PostgresServer
+
+
+async def test_session_nats_has_jetstream(nats_url: str) -> None:
+    nc = await nats.connect(nats_url)
+    try:
+        info = await nc.jetstream().account_info()
+        assert info.limits is not None
+    finally:
+        await nc.close()
+
+
+async def test_each_test_gets_its_own_empty_database(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        tables = await conn.fetchval(
+            "select count(*) from pg_tables where schemaname = 'public'"
+        )
+        assert tables == 0
+        assert await conn.fetchval("select current_database()") == database_url.rsplit("/", 1)[1]
+        await conn.execute("create extension vector")
+        distance = await conn.fetchval("select '[1,2,3]'::vector <-> '[1,2,4]'::vector")
+        assert distance == 1.0
+    finally:
+        await conn.close()
+
+
+async def test_postgres_keeps_data_across_restarts(tmp_path: Path) -> None:
+    server = PostgresServer(base_dir=tmp_path / "pg", fsync=True)
+    server.start()
+    try:
+        conn = await asyncpg.connect(server.url())
+        await conn.execute("create table kept (v text); insert into kept values ('still here')")
+        await conn.close()
+        server.stop()
+        assert not server.running()
+        server.start()
+        conn = await asyncpg.connect(server.url())
+        assert await conn.fetchval("select v from kept") == "still here"
+        await conn.close()
+    finally:
+        server.stop()
+
+
+async def test_nats_keeps_streams_across_restarts(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats")
+    server.start()
+    try:
+        nc = await nats.connect(server.url)
+        js = nc.jetstream()
+        await js.add_stream(name="KEPT", subjects=["kept.>"])
+        await js.publish("kept.one", b"x")
+        await nc.close()
+        server.stop()
+        server.start()
+        nc = await nats.connect(server.url)
+        info = await nc.jetstream().stream_info("KEPT")
+        assert info.state.messages == 1
+        await nc.close()
+    finally:
+        server.stop()
