@@ -10,7 +10,7 @@ message is dead-lettered once.
 from __future__ import annotations
 
 from datetime import datetime
-from pydantic import Base64Bytes, Field
+from pydantic import ConfigDict, Field
 
 from contracts.ids import SubjectToken
 from contracts.model import ContractModel
@@ -21,6 +21,9 @@ PLATFORM = "fluxos"
 
 
 class DeadLetterV1(ContractModel):
+    # Raw bytes in Python, base64 on the wire: a dead letter may be any bytes at all.
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
     service: SubjectToken
     consumer: SubjectToken
     stream: str
@@ -30,7 +33,7 @@ class DeadLetterV1(ContractModel):
     reason: str
     deliveries: int
     headers: dict[str, str] = Field(default_factory=dict)
-    body: Base64Bytes = Field(description="The original body, byte for byte.")
+    body: bytes = Field(description="The original body, byte for byte.")
     failed_at: datetime
 
 
