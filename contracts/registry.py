@@ -22,7 +22,8 @@ CONSUMERS: tuple[Consumer[Any], ...] = tuple(c for p in PACKAGES for c in p.CONS
 def models() -> dict[str, type[ContractModel]]:
     """Every model that appears on the wire, by class name (the name is the version)."""
     found: dict[str, type[ContractModel]] = {}
-    for model in (Meta, Actor, ErrorV1, *_payload_models()):
+    envelope_models: list[type[ContractModel]] = [Meta, Actor, ErrorV1]
+    for model in envelope_models + _payload_models():
         other = found.setdefault(model.__name__, model)
         if other is not model:
             raise ValueError(f"two different models are named {model.__name__}")

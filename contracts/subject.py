@@ -61,8 +61,14 @@ class Subject(Generic[P, R]):
             raise ValueError("subject versions start at 1")
         if (self.kind is Kind.RPC) != (self.reply is not None):
             raise ValueError("rpc subjects, and only they, declare a reply model")
-        if self.kind is Kind.EVT and self.tenant and (not self.tokens or self.tokens[0] != ORG_TOKEN):
-            raise ValueError(f"tenant event {self.noun}.{self.verb} must start its tokens with org_id")
+        if (
+            self.kind is Kind.EVT
+            and self.tenant
+            and (not self.tokens or self.tokens[0] != ORG_TOKEN)
+        ):
+            raise ValueError(
+                f"tenant event {self.noun}.{self.verb} must start its tokens with org_id"
+            )
         if len(set(self.tokens)) != len(self.tokens):
             raise ValueError("a token name appears twice")
         parts = [self.service, f"v{self.version}", self.kind.value, self.noun]
@@ -91,7 +97,9 @@ class Subject(Generic[P, R]):
         unknown = set(values) - set(self.tokens)
         if unknown:
             raise ValueError(f"{self.template} has no token(s) {sorted(unknown)}")
-        rendered = {t: validate_token(values[t], name=t) if t in values else "*" for t in self.tokens}
+        rendered = {
+            t: validate_token(values[t], name=t) if t in values else "*" for t in self.tokens
+        }
         return self._fill(rendered)
 
     def render(self, payload: P, meta: Meta | None = None) -> str:

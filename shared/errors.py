@@ -15,14 +15,15 @@ like a transient error (a redeploy may fix it) and dead-lettered in the end.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from contracts.envelope import ErrorV1
 
 
 class FluxosError(Exception):
-    code: ClassVar[str] = "fluxos.error"
-    retryable: ClassVar[bool] = False
+    # Class defaults that subclasses override; an instance may carry a code chosen at raise time.
+    code: str = "fluxos.error"
+    retryable: bool = False
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -38,15 +39,15 @@ class FluxosError(Exception):
 class PermanentError(FluxosError):
     """Retrying cannot help: the input or the state forbids it."""
 
-    code: ClassVar[str] = "fluxos.permanent"
-    retryable: ClassVar[bool] = False
+    code = "fluxos.permanent"
+    retryable = False
 
 
 class TransientError(FluxosError):
     """Retrying later may succeed."""
 
-    code: ClassVar[str] = "fluxos.transient"
-    retryable: ClassVar[bool] = True
+    code = "fluxos.transient"
+    retryable = True
 
 
 class CodedPermanentError(PermanentError):
@@ -54,10 +55,10 @@ class CodedPermanentError(PermanentError):
 
     def __init__(self, code: str, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, details=details)
-        self.code = code  # type: ignore[misc] - an instance-level code is the point of this class
+        self.code = code
 
 
 class CodedTransientError(TransientError):
     def __init__(self, code: str, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, details=details)
-        self.code = code  # type: ignore[misc]
+        self.code = code

@@ -1,4 +1,7 @@
-"""Contracts of den: Files: folders, metadata, public and private access, signed URLs."""
+"""Contracts of den.
+
+Files: folders, metadata, public and private access, signed URLs.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Contracts of inbox: The user's door: conversations, messages and read state, projected from lifecycle events."""
+"""Contracts of inbox.
+
+The user's door: conversations, messages and read state, projected from lifecycle events.
+"""
 
 from __future__ import annotations
 

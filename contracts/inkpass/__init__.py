@@ -1,4 +1,7 @@
-"""Contracts of inkpass: Identity: organisations, users, sessions, tokens, API keys, 2FA, OTP, OAuth, roles and policies."""
+"""Contracts of inkpass.
+
+Identity: organisations, users, sessions, tokens, API keys, 2FA, OTP, OAuth, roles and policies.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Contracts of mimic: Notifications and integrations: templates, providers, delivery tracking, inbound webhooks, outbound actions."""
+"""Contracts of mimic.
+
+Notifications and integrations: templates, providers, delivery tracking, inbound webhooks, outbound
+actions.
+"""
 
 from __future__ import annotations
 

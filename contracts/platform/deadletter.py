@@ -10,6 +10,7 @@ message is dead-lettered once.
 from __future__ import annotations
 
 from datetime import datetime
+
 from pydantic import ConfigDict, Field
 
 from contracts.ids import SubjectToken
@@ -101,4 +102,3 @@ def advisory_filter(stream: str, consumer: str) -> str:
 
 def dead_letter_message_id(stream: str, stream_seq: int) -> str:
     return f"dl-{stream}-{stream_seq}"
-

@@ -1,4 +1,8 @@
-"""Contracts of tentacle: Orchestration: tasks, plans, steps, agents, checkpoints, budgets, triggers, schedules, workspace objects and memory."""
+"""Contracts of tentacle.
+
+Orchestration: tasks, plans, steps, agents, checkpoints, budgets, triggers, schedules, workspace
+objects and memory.
+"""
 
 from __future__ import annotations
 

@@ -50,11 +50,19 @@ class Incoming(Generic[P]):
 
 def encode(subject: Subject[P, Any], payload: P, meta: Meta) -> OutboundMessage:
     if type(payload) is not subject.payload:
-        raise TypeError(f"{subject} carries {subject.payload.__name__}, not {type(payload).__name__}")
+        raise TypeError(
+            f"{subject} carries {subject.payload.__name__}, not {type(payload).__name__}"
+        )
     if meta.type != subject.payload.__name__:
         raise ValueError(f"meta.type {meta.type!r} does not name {subject.payload.__name__}")
     body = b"".join(
-        (b'{"meta":', meta.model_dump_json().encode(), b',"data":', payload.model_dump_json().encode(), b"}")
+        (
+            b'{"meta":',
+            meta.model_dump_json().encode(),
+            b',"data":',
+            payload.model_dump_json().encode(),
+            b"}",
+        )
     )
     return OutboundMessage(
         subject=subject.render(payload, meta),
@@ -74,9 +82,7 @@ def _reply_of(model: type[ContractModel]) -> type[Reply[Any]]:
     return Reply[model]  # type: ignore[valid-type]
 
 
-def decode(
-    subject: Subject[P, Any], body: bytes, *, strict: bool, max_bytes: int
-) -> Incoming[P]:
+def decode(subject: Subject[P, Any], body: bytes, *, strict: bool, max_bytes: int) -> Incoming[P]:
     """The envelope of `body`, or a `DecodeError` with a stable code."""
     if len(body) > max_bytes:
         raise DecodeError(
@@ -127,13 +133,25 @@ def describe(exc: ValidationError) -> str:
 # ---------------------------------------------------------------------------------- replies
 def encode_reply(meta: Meta, data: ContractModel) -> bytes:
     return b"".join(
-        (b'{"meta":', meta.model_dump_json().encode(), b',"ok":true,"data":', data.model_dump_json().encode(), b"}")
+        (
+            b'{"meta":',
+            meta.model_dump_json().encode(),
+            b',"ok":true,"data":',
+            data.model_dump_json().encode(),
+            b"}",
+        )
     )
 
 
 def encode_error(meta: Meta, error: ErrorV1) -> bytes:
     return b"".join(
-        (b'{"meta":', meta.model_dump_json().encode(), b',"ok":false,"error":', error.model_dump_json().encode(), b"}")
+        (
+            b'{"meta":',
+            meta.model_dump_json().encode(),
+            b',"ok":false,"error":',
+            error.model_dump_json().encode(),
+            b"}",
+        )
     )
 
 

@@ -112,7 +112,7 @@ class NatsServer:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - our loopback URL
+                with urllib.request.urlopen(url, timeout=1) as resp:
                     if resp.status == 200:
                         return
             except OSError:

@@ -43,7 +43,7 @@ def _userns_works() -> bool:
     unshare = shutil.which("unshare")
     if unshare is None:
         return False
-    probe = subprocess.run(  # noqa: S603 - fixed argv
+    probe = subprocess.run(
         [unshare, "--user", "--map-user=65534", "--map-group=65534", "true"],
         capture_output=True,
         check=False,
@@ -144,7 +144,7 @@ class PostgresServer:
             ]
             if not self.fsync:
                 argv.append("--no-sync")
-            result = subprocess.run(  # noqa: S603 - argv built from our own paths
+            result = subprocess.run(
                 _as_unprivileged(argv, self.data_dir), capture_output=True, check=False
             )
             if result.returncode != 0:
@@ -195,7 +195,7 @@ class PostgresServer:
     def _wait_ready(self, *, timeout: float) -> None:
         pg_isready = str(postgres_bin_dir() / "pg_isready")
         argv = [pg_isready, "-h", self.host, "-p", str(self.port), "-t", str(int(timeout))]
-        result = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
+        result = subprocess.run(argv, capture_output=True, check=False)
         if result.returncode != 0:
             raise TimeoutError(result.stdout.decode(errors="replace").strip())
 

@@ -75,7 +75,7 @@ def spawn(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent(death_signal),  # noqa: PLW1509 - needed for prctl
+            preexec_fn=_die_with_parent(death_signal),
             close_fds=True,
         )
     finally:

@@ -1,0 +1,182 @@
+"""The bus client: connect, publish typed messages, make typed requests.
+
+Nothing connects at construction; `connect()` does, so a composition root can build a `Bus`
+and hand it to handlers before the service starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+
+from contracts.envelope import Actor
+from contracts.model import ContractModel
+from contracts.subject import Kind, Subject
+from shared.bus.codec import OutboundMessage, decode_reply, encode
+from shared.bus.errors import BusTimeout, BusUnavailable, RemoteError
+from shared.context import CallContext, new_meta, system_actor
+from shared.logging import get_logger
+from shared.settings import PlatformSettings
+
+P = TypeVar("P", bound=ContractModel)
+R = TypeVar("R", bound=ContractModel)
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    stream: str
+    seq: int
+    duplicate: bool
+
+
+class Bus:
+    def __init__(
+        self, settings: PlatformSettings, *, name: str, actor: Actor | None = None
+    ) -> None:
+        self.settings = settings
+        self.name = name
+        self.actor = actor or system_actor("fluxos")
+        self._nc: NATS | None = None
+        self._js: JetStreamContext | None = None
+        self._reconnect_listeners: list[Any] = []
+
+    # ---------------------------------------------------------------- connection
+    async def connect(self, *, timeout: float = 10.0) -> Bus:
+        if self._nc is not None:
+            return self
+
+        async def disconnected() -> None:
+            log.warning("bus.disconnected", connection=self.name)
+
+        async def reconnected() -> None:
+            log.info("bus.reconnected", connection=self.name)
+            for listener in list(self._reconnect_listeners):
+                listener()
+
+        async def error(exc: Exception) -> None:
+            log.warning("bus.error", connection=self.name, error=str(exc))
+
+        self._nc = await nats.connect(
+            servers=self.settings.nats_servers,
+            name=self.name,
+            connect_timeout=timeout,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            # Keep publishing into the client's buffer while reconnecting (bounded).
+            pending_size=64 * 1024 * 1024,
+            disconnected_cb=disconnected,
+            reconnected_cb=reconnected,
+            error_cb=error,
+        )
+        self._js = self._nc.jetstream()
+        return self
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            nc, self._nc, self._js = self._nc, None, None
+            if not nc.is_closed:
+                await nc.drain()
+
+    @property
+    def nc(self) -> NATS:
+        if self._nc is None:
+            raise RuntimeError(f"bus {self.name} is not connected")
+        return self._nc
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise RuntimeError(f"bus {self.name} is not connected")
+        return self._js
+
+    @property
+    def connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    def on_reconnect(self, listener: Any) -> None:
+        self._reconnect_listeners.append(listener)
+
+    # ---------------------------------------------------------------- building
+    def message(
+        self,
+        subject: Subject[P, Any],
+        payload: P,
+        *,
+        org_id: str | None = None,
+        actor: Actor | None = None,
+        message_id: str | None = None,
+        parent: CallContext | None = None,
+    ) -> OutboundMessage:
+        """A message ready to publish now or to store in an outbox first."""
+        meta = new_meta(
+            subject.payload.__name__,
+            actor=actor,
+            org_id=org_id,
+            message_id=message_id,
+            parent=parent,
+            default_actor=self.actor,
+        )
+        return encode(subject, payload, meta)
+
+    # ---------------------------------------------------------------- publishing
+    async def publish(
+        self,
+        subject: Subject[P, None],
+        payload: P,
+        *,
+        org_id: str | None = None,
+        actor: Actor | None = None,
+        message_id: str | None = None,
+        timeout: float = 5.0,
+    ) -> Published:
+        """Publish a command or event to its stream and wait for the stream's acknowledgement."""
+        if subject.kind is Kind.RPC:
+            raise TypeError(f"{subject} is request-reply: use request()")
+        msg = self.message(subject, payload, org_id=org_id, actor=actor, message_id=message_id)
+        return await self.publish_message(msg, timeout=timeout)
+
+    async def publish_message(self, msg: OutboundMessage, *, timeout: float = 5.0) -> Published:
+        try:
+            ack = await self.js.publish(msg.subject, msg.body, timeout=timeout, headers=msg.headers)
+        except NoRespondersError:
+            raise BusUnavailable(f"no stream captures {msg.subject}") from None
+        except (TimeoutError, NatsTimeout):
+            raise BusTimeout(f"no acknowledgement for {msg.subject} within {timeout}s") from None
+        return Published(ack.stream, ack.seq, bool(ack.duplicate))
+
+    # ---------------------------------------------------------------- requests
+    async def request(
+        self,
+        subject: Subject[P, R],
+        payload: P,
+        *,
+        org_id: str | None = None,
+        actor: Actor | None = None,
+        timeout: float = 5.0,
+    ) -> R:
+        """Ask the subject's owner; its error reply is raised as `RemoteError`."""
+        if subject.kind is not Kind.RPC or subject.reply is None:
+            raise TypeError(f"{subject} is not request-reply: use publish()")
+        msg = self.message(subject, payload, org_id=org_id, actor=actor)
+        try:
+            response = await self.nc.request(
+                msg.subject, msg.body, timeout=timeout, headers=msg.headers
+            )
+        except NoRespondersError:
+            raise BusUnavailable(f"nobody answers {msg.subject}") from None
+        except (TimeoutError, NatsTimeout):
+            raise BusTimeout(f"no reply on {msg.subject} within {timeout}s") from None
+        reply = decode_reply(subject.reply, response.data, strict=self.settings.strict_contracts)
+        if reply.error is not None:
+            raise RemoteError(reply.error)
+        assert reply.data is not None
+        result: R = reply.data
+        return result
