@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -193,11 +194,21 @@ class PostgresServer:
             raise RuntimeError(f"PostgreSQL did not start: {exc}\n{tail(self.log_path)}") from exc
 
     def _wait_ready(self, *, timeout: float) -> None:
+        # The port opens before recovery ends; until then pg_isready answers "rejecting
+        # connections" (exit 1) at once instead of waiting, so ask again until the deadline.
         pg_isready = str(postgres_bin_dir() / "pg_isready")
-        argv = [pg_isready, "-h", self.host, "-p", str(self.port), "-t", str(int(timeout))]
-        result = subprocess.run(argv, capture_output=True, check=False)
-        if result.returncode != 0:
-            raise TimeoutError(result.stdout.decode(errors="replace").strip())
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = max(1, int(deadline - time.monotonic()))
+            argv = [pg_isready, "-h", self.host, "-p", str(self.port), "-t", str(remaining)]
+            result = subprocess.run(argv, capture_output=True, check=False)
+            if result.returncode == 0:
+                return
+            if result.returncode != 1 or time.monotonic() > deadline:
+                raise TimeoutError(result.stdout.decode(errors="replace").strip())
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited with code {self._proc.returncode}")
+            time.sleep(0.02)
 
     def stop(self, *, timeout: float = 15.0) -> None:
         if self._proc is not None:
