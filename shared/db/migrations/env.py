@@ -1,0 +1,5 @@
+"""Alembic environment of the shared tables (outbox, processed messages)."""
+
+from shared.db.migrations import run_shared_env
+
+run_shared_env()
