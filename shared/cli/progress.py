@@ -91,7 +91,7 @@ class ConsoleReporter:
     def failed(self, reason: str) -> None:
         self._stop_spinner()
         self.console.print(
-            Panel(Text(reason), title="fluxos could not start", border_style="bold red")
+            Panel(Text(reason), title="fluxos failed", border_style="bold red")
         )
 
     # ---------------------------------------------------------------------------- output

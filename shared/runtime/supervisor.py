@@ -16,6 +16,7 @@ import contextlib
 import os
 import signal
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,15 +107,34 @@ class Supervisor:
             try:
                 await self._start()
             except StartupError as exc:
-                self.state.phase = Phase.FAILED
-                self.state.error = str(exc)
-                self._save()
-                self.reporter.failed(str(exc))
-                return 1
-            await self._stop.wait()
-            return 0
+                return self._fail(str(exc))
+            except Exception as exc:
+                self._fail(f"internal error while starting: {exc!r}")
+                raise
+            return await self._follow()
         finally:
             await self._shutdown()
+
+    async def _follow(self) -> int:
+        """Wait for a stop request; the watch tasks only ever end through a bug."""
+        stop = asyncio.create_task(self._stop.wait())
+        try:
+            done, _ = await asyncio.wait([stop, *self._tasks], return_when=FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if stop in done:
+            return 0
+        broken = next(iter(done))
+        # Supervising blind is worse than stopping: a crash would go unnoticed.
+        error = broken.exception() if not broken.cancelled() else None
+        return self._fail(f"internal error in {broken.get_name()}: {error!r}")
+
+    def _fail(self, reason: str) -> int:
+        self.state.phase = Phase.FAILED
+        self.state.error = reason
+        self._save()
+        self.reporter.failed(reason)
+        return 1
 
     def _on_signal(self) -> None:
         if self._stop.is_set():
@@ -177,9 +197,9 @@ class Supervisor:
             service.spawn()
             if service.state.process is not None:
                 self.reporter.started(service.name, f"pid {service.state.process.pid}")
-        self._tasks += [asyncio.create_task(s.supervise()) for s in self._services]
-        self._tasks += [asyncio.create_task(s.supervise()) for s in self._servers]
-        self._tasks.append(asyncio.create_task(self._watch_health()))
+        watched: list[ManagedService | ManagedServer] = [*self._services, *self._servers]
+        self._tasks += [asyncio.create_task(w.supervise(), name=f"watch-{w.name}") for w in watched]
+        self._tasks.append(asyncio.create_task(self._watch_health(), name="health-watch"))
 
     def _start_server(self, name: str, start: Callable[[], Endpoint]) -> ServerState:
         self.reporter.starting(name)

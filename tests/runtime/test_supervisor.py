@@ -93,6 +93,7 @@ def test_up_runs_everything_restarts_killed_processes_and_stops_cleanly(launch: 
     # Each service got the platform in its environment, as real settings.
     secret_file = run.home / "secret_key"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE((run.home / "run" / "state.json").stat().st_mode) == 0o600
     for name in PLATFORM_SERVICES:
         env = fake_starts(run.home, name)[-1]["env"]
         assert env["FLUXOS_NATS_URL"] == state.nats.url
