@@ -26,8 +26,9 @@ from shared.db.tables import outbox
 
 log = logging.getLogger(__name__)
 
-Publisher: TypeAlias = Callable[[OutboundMessage], Awaitable[None]]
-"""Sends one message to JetStream; raises when it was not accepted."""
+Publisher: TypeAlias = Callable[[OutboundMessage], Awaitable[object]]
+"""Sends one message to JetStream and returns once the stream has it; raises when it was not
+accepted. What it returns is ignored, so the bus's `publish_message` fits as it is."""
 
 PRUNE_BATCH: Final = 5_000
 

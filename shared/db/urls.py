@@ -41,8 +41,16 @@ def parse_url(url: str) -> URL:
 
 
 def to_sqlalchemy_url(url: str) -> str:
-    """`url` with the asyncpg driver SQLAlchemy needs (a plain postgresql:// URL is accepted)."""
-    return parse_url(url).set(drivername=ASYNC_DRIVER).render_as_string(hide_password=False)
+    """`url` with the asyncpg driver SQLAlchemy needs (a plain postgresql:// URL is accepted).
+
+    libpq's `sslmode` becomes asyncpg's `ssl` (same values): SQLAlchemy hands query parameters
+    to asyncpg.connect as keywords, and asyncpg has no `sslmode` keyword.
+    """
+    parsed = parse_url(url).set(drivername=ASYNC_DRIVER)
+    sslmode = parsed.query.get("sslmode")
+    if sslmode is not None and "ssl" not in parsed.query:
+        parsed = parsed.difference_update_query(["sslmode"]).update_query_dict({"ssl": sslmode})
+    return parsed.render_as_string(hide_password=False)
 
 
 def to_asyncpg_dsn(url: str) -> str:
@@ -76,16 +84,10 @@ class ServiceDatabase:
     @property
     def url(self) -> str:
         """The service's own URL (SQLAlchemy, asyncpg driver), logging in as its role."""
-        return (
-            parse_url(self.admin_url)
-            .set(
-                drivername=ASYNC_DRIVER,
-                username=self.role,
-                password=self.password,
-                database=self.name,
-            )
-            .render_as_string(hide_password=False)
+        own = parse_url(self.admin_url).set(
+            username=self.role, password=self.password, database=self.name
         )
+        return to_sqlalchemy_url(own.render_as_string(hide_password=False))
 
 
 def database_name(prefix: str, service: str) -> str:

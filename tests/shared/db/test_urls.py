@@ -34,8 +34,8 @@ def platform(**kw: object) -> PlatformSettings:
 def test_derived_url_names_database_and_role_after_prefix_and_service() -> None:
     url = service_database_url(NotesSettings(platform=platform(database_prefix="acme")))
     password = derive_role_password("k1", "acme_notes")
-    assert url == (
-        f"postgresql+asyncpg://acme_notes:{password}@db.example:5433/acme_notes?sslmode=require"
+    assert (
+        url == f"postgresql+asyncpg://acme_notes:{password}@db.example:5433/acme_notes?ssl=require"
     )
 
 
@@ -95,6 +95,15 @@ def test_service_database_repr_hides_password() -> None:
 def test_non_postgres_urls_are_refused(url: str) -> None:
     with pytest.raises(DatabaseMisconfigured):
         to_sqlalchemy_url(url)
+
+
+def test_libpq_sslmode_becomes_asyncpg_ssl() -> None:
+    assert to_sqlalchemy_url("postgresql://u@h/d?sslmode=verify-full") == (
+        "postgresql+asyncpg://u@h/d?ssl=verify-full"
+    )
+    assert to_asyncpg_dsn("postgresql://u@h/d?sslmode=require") == (
+        "postgresql://u@h/d?sslmode=require"
+    )
 
 
 def test_driver_conversions() -> None:
