@@ -150,3 +150,37 @@ def test_shared_migrations_go_down_and_up_again_from_the_command_line(database_u
     command.upgrade(config, "head")
     state = asyncio.run(snapshot(database_url))
     assert state[SHARED_VERSION_TABLE] == ["shared_0001"]
+
+
+def test_shared_table_definitions_match_their_migrations(database_url: str) -> None:
+    # `alembic check` autogenerates against the code's tables: any drift raises.
+    config = alembic_config(SHARED_MIGRATIONS_DIR, url=database_url)
+    command.upgrade(config, "head")
+    command.check(config)
+
+
+SERVICE_ENV_WITH_METADATA = """
+import sqlalchemy as sa
+
+from shared.db.migrations import run_env
+
+metadata = sa.MetaData()
+sa.Table(
+    "notes",
+    metadata,
+    sa.Column("id", sa.BigInteger(), sa.Identity(), primary_key=True),
+    sa.Column("org_id", sa.Text(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+)
+sa.Table("upgrade_runs", metadata, sa.Column("ran_at", sa.DateTime(timezone=True)))
+run_env(metadata)
+"""
+
+
+async def test_service_autogenerate_leaves_the_shared_tables_alone(
+    database_url: str, service_migrations: Path
+) -> None:
+    await migrate(database_url, service_migrations)
+    (service_migrations / "env.py").write_text(SERVICE_ENV_WITH_METADATA, encoding="utf-8")
+    # Without the filter, autogenerate would see the outbox tables as unknown and drop them.
+    await asyncio.to_thread(command.check, alembic_config(service_migrations, url=database_url))
