@@ -120,3 +120,35 @@ async def test_org_ids_are_validated_before_anything_runs(org_id: str) -> None:
         async with db.transaction(org_id=org_id):
             pass
     assert info.value.code == "db.invalid_org_id"
+
+
+@pytest.mark.parametrize("pre_ping", [True, False])
+async def test_a_connection_killed_by_the_server(
+    database_url: str, admin_url: str, pre_ping: bool
+) -> None:
+    db = Database(database_url, pool_size=1, max_overflow=0, pre_ping=pre_ping)
+    await db.connect()
+    try:
+        async with db.transaction() as uow:
+            pid = await uow.session.scalar(text("select pg_backend_pid()"))
+        admin = Database(admin_url)
+        await admin.connect()
+        try:
+            async with admin.transaction() as uow:
+                await uow.session.execute(text("select pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            await admin.dispose()
+
+        async def next_transaction() -> int:
+            async with db.transaction() as uow:
+                new_pid: int = await uow.session.scalar(text("select pg_backend_pid()"))
+            return new_pid
+
+        if pre_ping:  # the dead connection is noticed at checkout and replaced
+            assert await next_transaction() != pid
+        else:  # the failure is reported as retryable, and the pool recovers for the retry
+            with pytest.raises(DatabaseUnavailable):
+                await next_transaction()
+            assert await next_transaction() != pid
+    finally:
+        await db.dispose()
