@@ -49,6 +49,17 @@ async def _begin(session: AsyncSession, org_id: str | None) -> None:
 
 
 class Database:
+    """One service's database: build it from the URL, `await connect()`, then::
+
+        async with db.transaction(org_id=meta.org_id) as uow:
+            if not await uow.claim_message("tentacle-tasks", meta.message_id):
+                return
+            uow.session.add(...)
+            uow.publish(bus.message(TASK_CREATED, payload))
+
+    Pool and timeout parameters are plain numbers so a service's settings can carry them.
+    """
+
     def __init__(
         self,
         url: str,
