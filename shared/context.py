@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from contracts.envelope import Actor, ActorKind, Meta
-from contracts.ids import new_id
+from contracts.ids import new_id, validate_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,24 +69,27 @@ def new_meta(
     Inside a handler the message is a child of the current call and inherits its org and actor
     unless they are given. Outside any call it starts a new tree.
     """
+    # Built without re-validation (this is on every publish): ids are generated here, actors
+    # and parent contexts are already validated models, and caller-given ids are checked.
+    if org_id is not None:
+        validate_token(org_id, name="org_id")
+    if message_id is not None:
+        validate_token(message_id, name="message_id")
     parent = parent if parent is not None else current_call()
     call_id = new_id()
     if parent is None:
-        return Meta(
-            message_id=message_id or new_id(),
-            type=payload_type,
-            org_id=org_id,
-            actor=actor or default_actor,
-            call_id=call_id,
-            parent_call_id=None,
-            root_call_id=call_id,
-        )
-    return Meta(
+        org, who, parent_call, root = org_id, actor or default_actor, None, call_id
+    else:
+        org = org_id if org_id is not None else parent.org_id
+        who = actor or parent.actor
+        parent_call, root = parent.call_id, parent.root_call_id
+    return Meta.model_construct(
         message_id=message_id or new_id(),
         type=payload_type,
-        org_id=org_id if org_id is not None else parent.org_id,
-        actor=actor or parent.actor,
+        org_id=org,
+        actor=who,
         call_id=call_id,
-        parent_call_id=parent.call_id,
-        root_call_id=parent.root_call_id,
+        parent_call_id=parent_call,
+        root_call_id=root,
+        occurred_at=datetime.now(UTC),
     )

@@ -89,6 +89,10 @@ class PullConsumer(Generic[P]):
         self._running = False
         self._last_seen = 0.0
         self._watchdog: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        # Messages whose handler is running, with when it started: one ticker heartbeats them
+        # all, rather than a timer task per message.
+        self._active: dict[int, tuple[Msg, float]] = {}
         self._pulling = False
         self.handled = 0
 
@@ -104,13 +108,16 @@ class PullConsumer(Generic[P]):
         self.bus.on_reconnect(self._reset)
         await self._pull()
         self._watchdog = asyncio.create_task(self._watch(), name=f"watch-{self.spec.durable}")
+        if self.spec.heartbeat:
+            self._ticker = asyncio.create_task(self._beat(), name=f"beat-{self.spec.durable}")
 
     async def stop(self, *, grace: float) -> None:
         self._running = False
-        if self._watchdog is not None:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
+        for task in (self._watchdog, self._ticker):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
@@ -235,7 +242,7 @@ class PullConsumer(Generic[P]):
             _msg=msg,
         )
         token = enter_call(CallContext.from_meta(incoming.meta))
-        beat = asyncio.create_task(self._heartbeat(msg)) if self.spec.heartbeat else None
+        self._active[id(msg)] = (msg, time.monotonic())
         try:
             await self.handler(incoming.data, delivery)
         except asyncio.CancelledError:
@@ -248,15 +255,19 @@ class PullConsumer(Generic[P]):
         else:
             await msg.ack()
         finally:
-            if beat is not None:
-                beat.cancel()
+            self._active.pop(id(msg), None)
             leave_call(token)
 
-    async def _heartbeat(self, msg: Msg) -> None:
+    async def _beat(self) -> None:
+        """Reset AckWait for handlers running for a third of it, so they keep their message."""
         interval = max(self.spec.ack_wait.total_seconds() / 3, 0.05)
         while True:
             await asyncio.sleep(interval)
-            await msg.in_progress()
+            due = time.monotonic() - interval
+            for msg, started in list(self._active.values()):
+                if started <= due:
+                    with contextlib.suppress(Exception):  # a lost beat: AckWait decides
+                        await msg.in_progress()
 
     async def _failed(self, msg: Msg, seq: int, attempt: int, exc: Exception) -> None:
         error = error_of(exc)
