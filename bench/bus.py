@@ -88,7 +88,7 @@ class RawJetStream:
         while not self._stop:
             try:
                 msgs = await self.sub.fetch(1, timeout=1)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 continue
             for msg in msgs:
                 await msg.ack()
