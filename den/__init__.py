@@ -1,1 +1,5 @@
-"""den service."""
+"""den service.
+
+Files: folders, metadata, public and private access, signed URLs; bytes in the JetStream object
+store.
+"""

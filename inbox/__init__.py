@@ -1,1 +1,5 @@
-"""inbox service."""
+"""inbox service.
+
+The user's door: web UI, REST API and live streams; conversations projected from lifecycle
+events.
+"""

@@ -1,1 +1,4 @@
-"""inkpass service."""
+"""inkpass service.
+
+Identity and access: organisations, users, sessions, tokens, API keys, second factors, policies.
+"""

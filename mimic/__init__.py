@@ -1,1 +1,4 @@
-"""mimic service."""
+"""mimic service.
+
+Notifications and integrations: templates, providers, delivery tracking, webhooks in and out.
+"""

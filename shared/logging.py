@@ -15,8 +15,6 @@ import structlog
 
 from shared.context import current_call
 
-_service: dict[str, str] = {}
-
 
 def _add_call(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     call = current_call()
@@ -25,23 +23,19 @@ def _add_call(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMappin
         event.setdefault("root_call_id", call.root_call_id)
         if call.org_id is not None:
             event.setdefault("org_id", call.org_id)
-    for key, value in _service.items():
-        event.setdefault(key, value)
     return event
 
 
-def configure(
-    *,
-    level: str = "INFO",
-    fmt: str = "json",
-    service: str | None = None,
-    instance: str | None = None,
-) -> None:
-    _service.clear()
-    if service:
-        _service["service"] = service
-    if instance:
-        _service["instance"] = instance
+def bind_process(*, service: str, instance: str) -> None:
+    """Label every log line of the calling task and the tasks it starts from now on.
+
+    A context variable rather than a global, so several services in one process (tests) each
+    keep their own label.
+    """
+    structlog.contextvars.bind_contextvars(service=service, instance=instance)
+
+
+def configure(*, level: str = "INFO", fmt: str = "json") -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"

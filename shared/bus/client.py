@@ -11,7 +11,14 @@ from typing import Any, TypeVar
 
 import nats
 from nats.aio.client import Client as NATS
-from nats.errors import NoRespondersError
+from nats.errors import (
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    ConnectionReconnectingError,
+    NoRespondersError,
+    OutboundBufferLimitError,
+)
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 
@@ -28,6 +35,13 @@ P = TypeVar("P", bound=ContractModel)
 R = TypeVar("R", bound=ContractModel)
 
 log = get_logger(__name__)
+
+_CONNECTION_ERRORS = (
+    ConnectionClosedError,
+    ConnectionDrainingError,
+    ConnectionReconnectingError,
+    OutboundBufferLimitError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +94,18 @@ class Bus:
         return self
 
     async def close(self) -> None:
+        """Drain (deliver what is buffered, finish subscriptions) if connected, else just close."""
         if self._nc is not None:
             nc, self._nc, self._js = self._nc, None, None
-            if not nc.is_closed:
-                await nc.drain()
+            if nc.is_closed:
+                return
+            if nc.is_connected:
+                try:
+                    await nc.drain()
+                    return
+                except (NatsError, TimeoutError) as exc:
+                    log.warning("bus.drain_failed", connection=self.name, error=str(exc))
+            await nc.close()
 
     @property
     def nc(self) -> NATS:
@@ -144,10 +166,16 @@ class Bus:
         return await self.publish_message(msg, timeout=timeout)
 
     async def publish_message(self, msg: OutboundMessage, *, timeout: float = 5.0) -> Published:
+        if self._nc is not None and not self._nc.is_connected:
+            # Fail at once while reconnecting: a caller with an outbox hands the message to its
+            # relay instead of holding a transaction's caller for the whole timeout.
+            raise BusUnavailable(f"not connected to NATS; {msg.subject} not published")
         try:
             ack = await self.js.publish(msg.subject, msg.body, timeout=timeout, headers=msg.headers)
         except NoRespondersError:
             raise BusUnavailable(f"no stream captures {msg.subject}") from None
+        except _CONNECTION_ERRORS as exc:
+            raise BusUnavailable(f"{msg.subject} not published: {exc}") from None
         except (TimeoutError, NatsTimeout):
             raise BusTimeout(f"no acknowledgement for {msg.subject} within {timeout}s") from None
         return Published(ack.stream, ack.seq, bool(ack.duplicate))
@@ -172,6 +200,8 @@ class Bus:
             response = await self.nc.request(msg.subject, msg.body, timeout=timeout)
         except NoRespondersError:
             raise BusUnavailable(f"nobody answers {msg.subject}") from None
+        except _CONNECTION_ERRORS as exc:
+            raise BusUnavailable(f"no request on {msg.subject}: {exc}") from None
         except (TimeoutError, NatsTimeout):
             raise BusTimeout(f"no reply on {msg.subject} within {timeout}s") from None
         reply = decode_reply(subject.reply, response.data, strict=self.settings.strict_contracts)

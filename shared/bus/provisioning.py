@@ -42,7 +42,8 @@ def stream_config(spec: Stream, *, replicas: int) -> StreamConfig:
         subjects=list(spec.subjects),
         retention=_RETENTION[spec.retention],
         storage=_STORAGE[spec.storage],
-        max_age=spec.max_age.total_seconds() if spec.max_age else None,
+        # The server reports "no limit" as 0; declaring it the same way keeps comparisons exact.
+        max_age=spec.max_age.total_seconds() if spec.max_age else 0.0,
         max_msgs=spec.max_msgs if spec.max_msgs is not None else -1,
         max_bytes=spec.max_bytes if spec.max_bytes is not None else -1,
         max_msg_size=spec.max_msg_size if spec.max_msg_size is not None else -1,

@@ -83,7 +83,7 @@ def up(
 def _run_foreground(console: Console, config: SupervisorConfig) -> int:
     # The supervisor's own bus connection only probes health; its reconnect chatter would
     # drown the progress, and what matters shows up as unhealthy services anyway.
-    configure_logging(level="ERROR", fmt="console", service="fluxos")
+    configure_logging(level="ERROR", fmt="console")
     console.print(f"starting fluxos in {config.home.root}", style="bold")
     supervisor = Supervisor(config, reporter=ConsoleReporter(console))
     try:

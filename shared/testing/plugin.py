@@ -5,7 +5,10 @@
 * `nats_url`: the session server, with every stream (and so every KV / object bucket) deleted
   after the test, so each test starts from an empty JetStream.
 * `database_url`: a fresh database on the session server for the test, dropped afterwards.
-* `platform_settings`: the `FLUXOS_` settings pointing at both, with strict contract reading.
+* `platform_settings`: the `FLUXOS_` settings pointing at both, with strict contract reading
+  and a database prefix of its own, so services started by the test get fresh databases (and
+  roles), dropped afterwards.
+* `running_service`: starts a real service in-process against those servers.
 * `nats_cluster`: three nodes with routes on loopback, for failover tests.
 
 NATS and PostgreSQL are never mocked.
@@ -15,18 +18,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import nats
 import pytest
 from nats.js.errors import NotFoundError
+from pydantic import SecretStr
 
 from contracts.ids import new_id
+from shared.db.provisioning import drop_service_databases
 from shared.runtime.nats_server import NatsCluster, NatsServer
 from shared.runtime.postgres_server import PostgresServer
-from shared.settings import PlatformSettings
+from shared.service import ServiceApp
+from shared.settings import HttpServiceSettings, PlatformSettings, ServiceSettings
 
 # litellm must never reach for the network at import (CI has no internet).
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -86,17 +93,48 @@ async def database_url(postgres_server: PostgresServer) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def platform_settings(
+async def platform_settings(
     nats_url: str, postgres_server: PostgresServer, tmp_path: Path
-) -> PlatformSettings:
-    return PlatformSettings(
+) -> AsyncIterator[PlatformSettings]:
+    settings = PlatformSettings(
         nats_url=nats_url,
         database_url=postgres_server.url(),
+        database_prefix="t" + new_id().replace("-", "")[-20:],
+        secret_key=SecretStr("test-secret-" + new_id()),
         home=tmp_path / "home",
         strict_contracts=True,
         log_format="console",
         log_level="DEBUG",
     )
+    yield settings
+    await drop_service_databases(postgres_server.url(), settings.database_prefix)
+
+
+StartService = Callable[..., Awaitable[ServiceApp]]
+
+
+@pytest.fixture
+async def running_service(platform_settings: PlatformSettings) -> AsyncIterator[StartService]:
+    """`await running_service(build_app, SettingsClass, **overrides)`: a started service."""
+    started: list[ServiceApp] = []
+
+    async def start(
+        build_app: Callable[[Any], ServiceApp],
+        settings_class: type[ServiceSettings],
+        **overrides: Any,
+    ) -> ServiceApp:
+        values: dict[str, Any] = {"platform": platform_settings, "shutdown_grace_seconds": 2.0}
+        if issubclass(settings_class, HttpServiceSettings):
+            values["http_port"] = 0
+        values.update(overrides)
+        app = build_app(settings_class(**values))
+        started.append(app)
+        await app.start()
+        return app
+
+    yield start
+    for app in reversed(started):
+        await app.stop()
 
 
 @pytest.fixture

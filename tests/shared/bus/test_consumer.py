@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from contracts.envelope import Actor, ActorKind
 from contracts.platform.errors import BusErrorCode
-from shared.bus import Bus, Delivery
+from shared.bus import Bus, BusUnavailable, Delivery
 from shared.bus.deadletter import DeadLetterEntry, list_dead_letters, replay_dead_letter
 from shared.context import current_call
 from shared.errors import CodedPermanentError, CodedTransientError
+from shared.runtime.nats_server import NatsServer
+from shared.settings import PlatformSettings
 from tests.shared.bus.conftest import (
     ORDER,
     SHIPPED,
@@ -323,3 +326,19 @@ async def _truthy(value: bool) -> bool:
 
 async def _messages(bus: Bus, stream: str, count: int) -> bool:
     return (await bus.js.stream_info(stream)).state.messages == count
+
+
+async def test_publishing_while_nats_is_down_fails_fast(tmp_path: Path) -> None:
+    server = NatsServer(store_dir=tmp_path / "nats")
+    server.start()
+    bus = await Bus(PlatformSettings(nats_url=server.url), name="fragile").connect()
+    try:
+        server.kill()
+        await eventually(lambda: _truthy(not bus.connected))
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(BusUnavailable):
+            await bus.publish(ORDER, OrderWidgetV1(order_id="o-12", item="nut", quantity=1))
+        assert asyncio.get_running_loop().time() - started < 0.5
+    finally:
+        await bus.close()
+        server.stop()

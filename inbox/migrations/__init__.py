@@ -1,0 +1,1 @@
+"""Alembic migrations (a package so non-editable installs ship them)."""

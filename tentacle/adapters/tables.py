@@ -1,0 +1,7 @@
+"""The tables of tentacle's own database (alembic autogenerates from this metadata)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+metadata = MetaData()
