@@ -21,6 +21,7 @@ from nats.errors import (
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
+from nats.js.errors import NoStreamResponseError
 
 from contracts.envelope import Actor
 from contracts.model import ContractModel
@@ -172,8 +173,9 @@ class Bus:
             raise BusUnavailable(f"not connected to NATS; {msg.subject} not published")
         try:
             ack = await self.js.publish(msg.subject, msg.body, timeout=timeout, headers=msg.headers)
-        except NoRespondersError:
-            raise BusUnavailable(f"no stream captures {msg.subject}") from None
+        except (NoRespondersError, NoStreamResponseError):
+            # Also what a stream says while it elects a leader: retryable like any outage.
+            raise BusUnavailable(f"no stream answers for {msg.subject}") from None
         except _CONNECTION_ERRORS as exc:
             raise BusUnavailable(f"{msg.subject} not published: {exc}") from None
         except (TimeoutError, NatsTimeout):
