@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from shared.cli import down, status, up
+from shared.cli import contracts, deadletter, down, status, up
 
 app = typer.Typer(
     name="fluxos",
@@ -20,6 +20,9 @@ app = typer.Typer(
 app.command("up")(up.up)
 app.command("down")(down.down)
 app.command("status")(status.status)
+app.add_typer(deadletter.app, name="deadletter")
+app.add_typer(contracts.app, name="contracts")
+app.command("asyncapi")(contracts.asyncapi)
 
 
 def main() -> None:

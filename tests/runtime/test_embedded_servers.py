@@ -23,9 +23,7 @@ async def test_session_nats_has_jetstream(nats_url: str) -> None:
 async def test_each_test_gets_its_own_empty_database(database_url: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
-        tables = await conn.fetchval(
-            "select count(*) from pg_tables where schemaname = 'public'"
-        )
+        tables = await conn.fetchval("select count(*) from pg_tables where schemaname = 'public'")
         assert tables == 0
         assert await conn.fetchval("select current_database()") == database_url.rsplit("/", 1)[1]
         await conn.execute("create extension vector")
