@@ -148,10 +148,8 @@ def test_service_command_is_a_runnable_module(service: str) -> None:
     spec = _services()[service]
     assert spec["command"] == ["python", "-m", service]
     assert spec["build"] == "."
-    if importlib.util.find_spec(service) is None:
-        pytest.fail(f"package {service} is missing")
-    if importlib.util.find_spec(f"{service}.__main__") is None:
-        pytest.skip(f"{service}/__main__.py not written yet: `python -m {service}` cannot run")
+    assert importlib.util.find_spec(service) is not None, f"package {service} is missing"
+    assert importlib.util.find_spec(f"{service}.__main__") is not None, f"no python -m {service}"
 
 
 @pytest.mark.parametrize("service", PLATFORM_SERVICES)

@@ -90,9 +90,7 @@ class ConsoleReporter:
 
     def failed(self, reason: str) -> None:
         self._stop_spinner()
-        self.console.print(
-            Panel(Text(reason), title="fluxos failed", border_style="bold red")
-        )
+        self.console.print(Panel(Text(reason), title="fluxos failed", border_style="bold red"))
 
     # ---------------------------------------------------------------------------- output
     def _line(self, style: str, mark: str, component: str, detail: str) -> None:
