@@ -62,7 +62,21 @@ BENCH_CONSUMER = Consumer(
     description="bench",
     ack_wait=timedelta(seconds=30),
 )
-PAYLOAD = b'{"order_id":"o-1","item":"widget","quantity":3}'
+# The raw floor carries the same bytes as a typed message (envelope included), so the ratio
+# measures what our layer does, not how much bigger an envelope is than a bare payload.
+PAYLOAD = (
+    b'{"meta":{"message_id":"0193a0b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b","type":"BenchOrderV1",'
+    b'"org_id":null,"actor":{"kind":"system","id":"fluxos"},'
+    b'"call_id":"0193a0b4-5c6d-7e8f-9a0b-1c2d3e4f5a6c","parent_call_id":null,'
+    b'"root_call_id":"0193a0b4-5c6d-7e8f-9a0b-1c2d3e4f5a6c",'
+    b'"occurred_at":"2026-11-21T11:26:15.123456Z"},'
+    b'"data":{"order_id":"o-1","item":"widget","quantity":3}}'
+)
+REPLY = (
+    b'{"meta":'
+    + PAYLOAD[8 : PAYLOAD.index(b',"data"')]
+    + b',"ok":true,"data":{"item":"widget","cents":300}}'
+)
 
 
 class RawJetStream:
@@ -143,7 +157,7 @@ async def _raw_rpc(url: str) -> list[float]:
     client = await nats.connect(url)
 
     async def answer(msg: Msg) -> None:
-        await msg.respond(b'{"item":"widget","cents":300}')
+        await msg.respond(REPLY)
 
     await server.subscribe("rawbench.quote", queue="raw", cb=answer)
     await server.flush()

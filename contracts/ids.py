@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from typing import Annotated, Final
 
@@ -42,10 +43,37 @@ def is_token(value: str) -> bool:
     return isinstance(value, str) and _TOKEN_RE.fullmatch(value) is not None
 
 
+class _Entropy:
+    """os.urandom in blocks: one system call serves many ids (ids are made per message)."""
+
+    __slots__ = ("_buf", "_lock", "_pid", "_pos")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._pos = 0
+        self._pid = -1
+        # Two threads taking the same bytes would mint the same id.
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> int:
+        with self._lock:
+            # A forked child must not replay its parent's remaining bytes.
+            if self._pos + n > len(self._buf) or self._pid != os.getpid():
+                self._buf = os.urandom(4096)
+                self._pos = 0
+                self._pid = os.getpid()
+            chunk = self._buf[self._pos : self._pos + n]
+            self._pos += n
+        return int.from_bytes(chunk, "big")
+
+
+_entropy = _Entropy()
+
+
 def new_id() -> str:
     """A UUIDv7 string: unique, and ordered by creation time so indexes stay compact."""
     unix_ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    rand = _entropy.take(10)
     value = (unix_ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76  # version 7
     value |= ((rand >> 62) & 0xFFF) << 64  # 12 random bits

@@ -6,6 +6,7 @@ and hand it to handlers before the service starts.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,7 +29,7 @@ from contracts.model import ContractModel
 from contracts.subject import Kind, Subject
 from shared.bus.codec import OutboundMessage, decode_reply, encode
 from shared.bus.errors import BusTimeout, BusUnavailable, RemoteError
-from shared.context import CallContext, new_meta, system_actor
+from shared.context import CallContext, new_stamp, system_actor
 from shared.logging import get_logger
 from shared.settings import PlatformSettings
 
@@ -139,7 +140,7 @@ class Bus:
         parent: CallContext | None = None,
     ) -> OutboundMessage:
         """A message ready to publish now or to store in an outbox first."""
-        meta = new_meta(
+        stamp = new_stamp(
             subject.payload.__name__,
             actor=actor,
             org_id=org_id,
@@ -147,7 +148,7 @@ class Bus:
             parent=parent,
             default_actor=self.actor,
         )
-        return encode(subject, payload, meta)
+        return encode(subject, payload, stamp)
 
     # ---------------------------------------------------------------- publishing
     async def publish(
@@ -192,20 +193,34 @@ class Bus:
         actor: Actor | None = None,
         timeout: float = 5.0,
     ) -> R:
-        """Ask the subject's owner; its error reply is raised as `RemoteError`."""
+        """Ask the subject's owner; its error reply is raised as `RemoteError`.
+
+        "No responders" means nobody received the request, so it is asked again (briefly
+        backing off) until `timeout`: a service restarting, or just subscribing, is waited for
+        rather than reported down. Only then is it `BusUnavailable`.
+        """
         if subject.kind is not Kind.RPC or subject.reply is None:
             raise TypeError(f"{subject} is not request-reply: use publish()")
         msg = self.message(subject, payload, org_id=org_id, actor=actor)
-        try:
-            # No headers: Nats-Msg-Id only means something to JetStream, and header parsing
-            # is a measurable part of a request's cost in nats-py.
-            response = await self.nc.request(msg.subject, msg.body, timeout=timeout)
-        except NoRespondersError:
-            raise BusUnavailable(f"nobody answers {msg.subject}") from None
-        except _CONNECTION_ERRORS as exc:
-            raise BusUnavailable(f"no request on {msg.subject}: {exc}") from None
-        except (TimeoutError, NatsTimeout):
-            raise BusTimeout(f"no reply on {msg.subject} within {timeout}s") from None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        pause = 0.01
+        while True:
+            remaining = deadline - loop.time()
+            try:
+                # No headers: Nats-Msg-Id only means something to JetStream, and header
+                # parsing is a measurable part of a request's cost in nats-py.
+                response = await self.nc.request(msg.subject, msg.body, timeout=remaining)
+                break
+            except NoRespondersError:
+                if deadline - loop.time() <= pause:
+                    raise BusUnavailable(f"nobody answers {msg.subject}") from None
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 0.25)
+            except _CONNECTION_ERRORS as exc:
+                raise BusUnavailable(f"no request on {msg.subject}: {exc}") from None
+            except (TimeoutError, NatsTimeout):
+                raise BusTimeout(f"no reply on {msg.subject} within {timeout}s") from None
         reply = decode_reply(subject.reply, response.data, strict=self.settings.strict_contracts)
         if reply.error is not None:
             raise RemoteError(reply.error)

@@ -18,13 +18,13 @@ from contracts.envelope import Envelope, ErrorV1, Meta, Reply
 from contracts.model import ContractModel
 from contracts.platform.errors import BusErrorCode
 from contracts.subject import Subject
+from shared.context import Stamp
 from shared.errors import CodedPermanentError
 
 P = TypeVar("P", bound=ContractModel)
 R = TypeVar("R", bound=ContractModel)
 
 HEADER_MSG_ID: Final = "Nats-Msg-Id"
-HEADER_TYPE: Final = "Fluxos-Type"
 _MAX_REASON: Final = 600
 
 
@@ -48,7 +48,7 @@ class Incoming(Generic[P]):
     data: P
 
 
-def encode(subject: Subject[P, Any], payload: P, meta: Meta) -> OutboundMessage:
+def encode(subject: Subject[P, Any], payload: P, meta: Meta | Stamp) -> OutboundMessage:
     if type(payload) is not subject.payload:
         raise TypeError(
             f"{subject} carries {subject.payload.__name__}, not {type(payload).__name__}"
@@ -56,19 +56,13 @@ def encode(subject: Subject[P, Any], payload: P, meta: Meta) -> OutboundMessage:
     if meta.type != subject.payload.__name__:
         raise ValueError(f"meta.type {meta.type!r} does not name {subject.payload.__name__}")
     body = b"".join(
-        (
-            b'{"meta":',
-            meta.model_dump_json().encode(),
-            b',"data":',
-            payload.model_dump_json().encode(),
-            b"}",
-        )
+        (b'{"meta":', _header(meta), b',"data":', payload.model_dump_json().encode(), b"}")
     )
     return OutboundMessage(
         subject=subject.render(payload, meta),
         body=body,
         message_id=meta.message_id,
-        headers={HEADER_MSG_ID: meta.message_id, HEADER_TYPE: meta.type},
+        headers={HEADER_MSG_ID: meta.message_id},
     )
 
 
@@ -131,23 +125,21 @@ def describe(exc: ValidationError) -> str:
 
 
 # ---------------------------------------------------------------------------------- replies
-def encode_reply(meta: Meta, data: ContractModel) -> bytes:
+def _header(meta: Meta | Stamp) -> bytes:
+    return meta.to_json() if isinstance(meta, Stamp) else meta.model_dump_json().encode()
+
+
+def encode_reply(meta: Meta | Stamp, data: ContractModel) -> bytes:
     return b"".join(
-        (
-            b'{"meta":',
-            meta.model_dump_json().encode(),
-            b',"ok":true,"data":',
-            data.model_dump_json().encode(),
-            b"}",
-        )
+        (b'{"meta":', _header(meta), b',"ok":true,"data":', data.model_dump_json().encode(), b"}")
     )
 
 
-def encode_error(meta: Meta, error: ErrorV1) -> bytes:
+def encode_error(meta: Meta | Stamp, error: ErrorV1) -> bytes:
     return b"".join(
         (
             b'{"meta":',
-            meta.model_dump_json().encode(),
+            _header(meta),
             b',"ok":false,"error":',
             error.model_dump_json().encode(),
             b"}",

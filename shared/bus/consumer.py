@@ -55,11 +55,19 @@ class Delivery:
 
     meta: Meta
     subject: str
-    attempt: int
     max_attempts: int
-    stream_seq: int
     consumer: str
     _msg: Msg
+
+    # JetStream's delivery metadata is parsed from the reply subject only when asked for:
+    # most deliveries succeed and never need it.
+    @property
+    def attempt(self) -> int:
+        return _attempt(self._msg)
+
+    @property
+    def stream_seq(self) -> int:
+        return _stream_seq(self._msg)
 
     @property
     def last_attempt(self) -> bool:
@@ -71,6 +79,15 @@ class Delivery:
 
 
 Handler = Callable[[P, Delivery], Awaitable[None]]
+
+
+def _attempt(msg: Msg) -> int:
+    return msg.metadata.num_delivered or 1
+
+
+def _stream_seq(msg: Msg) -> int:
+    sequence = msg.metadata.sequence
+    return sequence.stream if sequence else 0
 
 
 class PullConsumer(Generic[P]):
@@ -209,9 +226,6 @@ class PullConsumer(Generic[P]):
             asyncio.get_running_loop().create_task(self._pull())
 
     async def _handle(self, msg: Msg) -> None:
-        md = msg.metadata
-        attempt = md.num_delivered or 1
-        seq = md.sequence.stream if md.sequence else 0
         try:
             incoming = decode(
                 self.spec.subject,
@@ -226,18 +240,16 @@ class PullConsumer(Generic[P]):
                     f"published to {msg.subject} but the message belongs on {expected}",
                 )
         except DecodeError as exc:
-            await self._give_up(msg, seq, attempt, exc.code, exc.message)
+            await self._give_up(msg, exc.code, exc.message)
             return
         except ValueError as exc:  # a token the payload cannot supply
-            await self._give_up(msg, seq, attempt, BusErrorCode.WRONG_SUBJECT.value, str(exc))
+            await self._give_up(msg, BusErrorCode.WRONG_SUBJECT.value, str(exc))
             return
 
         delivery = Delivery(
             meta=incoming.meta,
             subject=msg.subject,
-            attempt=attempt,
             max_attempts=self.spec.max_deliver,
-            stream_seq=seq,
             consumer=self.spec.durable,
             _msg=msg,
         )
@@ -251,7 +263,7 @@ class PullConsumer(Generic[P]):
                 await msg.nak()
             raise
         except Exception as exc:
-            await self._failed(msg, seq, attempt, exc)
+            await self._failed(msg, exc)
         else:
             await msg.ack()
         finally:
@@ -269,8 +281,9 @@ class PullConsumer(Generic[P]):
                     with contextlib.suppress(Exception):  # a lost beat: AckWait decides
                         await msg.in_progress()
 
-    async def _failed(self, msg: Msg, seq: int, attempt: int, exc: Exception) -> None:
+    async def _failed(self, msg: Msg, exc: Exception) -> None:
         error = error_of(exc)
+        attempt = _attempt(msg)
         if is_retryable(exc) and attempt < self.spec.max_deliver:
             delay = self.spec.retry_delay(attempt).total_seconds()
             log.warning(
@@ -292,14 +305,15 @@ class PullConsumer(Generic[P]):
             error=str(exc),
             exc_info=error.code == BusErrorCode.INTERNAL.value,
         )
-        await self._give_up(msg, seq, attempt, error.code, error.message)
+        await self._give_up(msg, error.code, error.message)
 
-    async def _give_up(self, msg: Msg, seq: int, attempt: int, code: str, reason: str) -> None:
+    async def _give_up(self, msg: Msg, code: str, reason: str) -> None:
+        attempt = _attempt(msg)
         try:
             await self.dead_letters.record(
                 consumer=self.spec.durable,
                 stream=self.spec.stream.name,
-                stream_seq=seq,
+                stream_seq=_stream_seq(msg),
                 subject=msg.subject,
                 code=code,
                 reason=reason,

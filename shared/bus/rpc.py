@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from nats.aio.msg import Msg
@@ -23,7 +24,7 @@ from contracts.subject import Subject
 from shared.bus.client import Bus
 from shared.bus.codec import DecodeError, decode, encode_error, encode_reply
 from shared.bus.errors import error_of
-from shared.context import CallContext, enter_call, leave_call
+from shared.context import CallContext, Stamp, enter_call, leave_call
 from shared.logging import get_logger
 
 P = TypeVar("P", bound=ContractModel)
@@ -115,25 +116,21 @@ class RpcServer(Generic[P, R]):
             leave_call(token)
         await self._respond(msg, body)
 
-    def _meta(self, request: Meta | None, type_name: str) -> Meta:
-        """The reply belongs to the request's call."""
+    def _meta(self, request: Meta | None, type_name: str) -> Stamp:
+        """The reply belongs to the request's call (a new tree if the request was unreadable)."""
+        now = datetime.now(UTC)
         if request is None:
             call = new_id()
-            return Meta(
-                message_id=new_id(),
-                type=type_name,
-                actor=self.bus.actor,
-                call_id=call,
-                root_call_id=call,
-            )
-        return Meta(
-            message_id=new_id(),
-            type=type_name,
-            org_id=request.org_id,
-            actor=self.bus.actor,
-            call_id=request.call_id,
-            parent_call_id=request.parent_call_id,
-            root_call_id=request.root_call_id,
+            return Stamp(new_id(), type_name, None, self.bus.actor, call, None, call, now)
+        return Stamp(
+            new_id(),
+            type_name,
+            request.org_id,
+            self.bus.actor,
+            request.call_id,
+            request.parent_call_id,
+            request.root_call_id,
+            now,
         )
 
     async def _respond(self, msg: Msg, body: bytes) -> None:

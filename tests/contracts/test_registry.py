@@ -173,3 +173,17 @@ def test_meta_rejects_unsafe_ids() -> None:
 )
 def test_wildcard_matching(pattern: str, subject: str, match: bool) -> None:
     assert subject_matches(pattern, subject) is match
+
+
+def test_ids_are_unique_across_threads_and_time_ordered() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from contracts.ids import new_id
+
+    with ThreadPoolExecutor(8) as pool:
+        batches = list(pool.map(lambda _: [new_id() for _ in range(2000)], range(8)))
+    ids = [i for batch in batches for i in batch]
+    assert len(set(ids)) == len(ids)
+    sequential = [new_id() for _ in range(100)]
+    assert [i[:13] for i in sequential] == sorted(i[:13] for i in sequential)
+    assert all(i[14] == "7" for i in sequential)  # version 7

@@ -116,3 +116,17 @@ async def test_the_reply_belongs_to_the_request_call(bus: Bus, server: object) -
     assert reply_meta["root_call_id"] == request_meta["root_call_id"]
     assert reply_meta["org_id"] == "acme"
     assert reply_meta["type"] == "PriceV1"
+
+
+async def test_a_request_waits_for_a_responder_that_arrives_in_time(bus: Bus) -> None:
+    # A service restarting (or just subscribing) is waited for, not reported down:
+    # "no responders" means nobody received the request, so asking again is safe.
+    late = RpcServer(bus, PRICE, price, queue="shop")
+    pending = asyncio.create_task(bus.request(PRICE, PriceQueryV1(item="gear"), timeout=5))
+    await asyncio.sleep(0.3)
+    assert not pending.done()
+    await late.start()
+    try:
+        assert (await pending).cents == 400
+    finally:
+        await late.stop(grace=1)

@@ -36,5 +36,5 @@ def message(subject: str, body: str | None = None) -> OutboundMessage:
         subject=subject,
         body=(body or subject).encode(),
         message_id=message_id,
-        headers={HEADER_MSG_ID: message_id, "Fluxos-Type": "TestV1"},
+        headers={HEADER_MSG_ID: message_id, "Fluxos-Test": "kept"},
     )
