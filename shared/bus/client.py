@@ -38,6 +38,8 @@ R = TypeVar("R", bound=ContractModel)
 
 log = get_logger(__name__)
 
+_DRAIN_TIMEOUT_S = 3.0
+
 _CONNECTION_ERRORS = (
     ConnectionClosedError,
     ConnectionDrainingError,
@@ -88,6 +90,8 @@ class Bus:
             reconnect_time_wait=0.5,
             # Keep publishing into the client's buffer while reconnecting (bounded).
             pending_size=64 * 1024 * 1024,
+            # nats-py waits 30 s by default; a stopping service must not hang on a dead server.
+            drain_timeout=_DRAIN_TIMEOUT_S,
             disconnected_cb=disconnected,
             reconnected_cb=reconnected,
             error_cb=error,
@@ -103,7 +107,7 @@ class Bus:
                 return
             if nc.is_connected:
                 try:
-                    await nc.drain()
+                    await asyncio.wait_for(nc.drain(), _DRAIN_TIMEOUT_S + 1)
                     return
                 except (NatsError, TimeoutError) as exc:
                     log.warning("bus.drain_failed", connection=self.name, error=str(exc))
