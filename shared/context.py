@@ -139,22 +139,3 @@ def new_stamp(
         datetime.now(UTC),
     )
 
-
-def new_meta(
-    payload_type: str,
-    *,
-    actor: Actor | None = None,
-    org_id: str | None = None,
-    message_id: str | None = None,
-    parent: CallContext | None = None,
-    default_actor: Actor,
-) -> Meta:
-    """`new_stamp` as a `Meta` model, for code that keeps or inspects the header."""
-    return new_stamp(
-        payload_type,
-        actor=actor,
-        org_id=org_id,
-        message_id=message_id,
-        parent=parent,
-        default_actor=default_actor,
-    ).to_meta()

@@ -7,6 +7,7 @@ and hand it to handlers before the service starts.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -64,7 +65,7 @@ class Bus:
         self.actor = actor or system_actor("fluxos")
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
-        self._reconnect_listeners: list[Any] = []
+        self._reconnect_listeners: list[Callable[[], None]] = []
 
     # ---------------------------------------------------------------- connection
     async def connect(self, *, timeout: float = 10.0) -> Bus:
@@ -129,7 +130,7 @@ class Bus:
     def connected(self) -> bool:
         return self._nc is not None and self._nc.is_connected
 
-    def on_reconnect(self, listener: Any) -> None:
+    def on_reconnect(self, listener: Callable[[], None]) -> None:
         self._reconnect_listeners.append(listener)
 
     # ---------------------------------------------------------------- building
