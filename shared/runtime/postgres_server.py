@@ -17,6 +17,7 @@ import pwd
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -53,7 +54,10 @@ def _userns_works() -> bool:
 
 
 def _as_unprivileged(argv: list[str], owned: Path) -> list[str]:
-    """Wrap argv so PostgreSQL does not run as root."""
+    """Wrap argv so PostgreSQL does not run as root.
+
+    `owned` is the directory PostgreSQL works in (its data directory and password file).
+    """
     if os.geteuid() != 0:
         return argv
     nobody = pwd.getpwnam(_UNPRIVILEGED)
@@ -65,6 +69,7 @@ def _as_unprivileged(argv: list[str], owned: Path) -> list[str]:
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         raise RuntimeError("running as root needs util-linux's unshare or setpriv")
+    _check_reachable(owned)
     for path in (owned, *owned.rglob("*")):
         os.chown(path, nobody.pw_uid, nobody.pw_gid)
     return [
@@ -74,6 +79,17 @@ def _as_unprivileged(argv: list[str], owned: Path) -> list[str]:
         "--clear-groups",
         *argv,
     ]
+
+
+def _check_reachable(directory: Path) -> None:
+    """Fail clearly when `nobody` could not even reach the directory it is given."""
+    for parent in directory.resolve().parents:
+        if not os.stat(parent).st_mode & stat.S_IXOTH:
+            raise RuntimeError(
+                f"PostgreSQL runs as '{_UNPRIVILEGED}' here (user namespaces are not allowed), "
+                f"and it cannot reach {directory} because {parent} is closed to other users; "
+                "put the data directory (FLUXOS_HOME) somewhere else, e.g. under /srv or /tmp"
+            )
 
 
 @dataclass
@@ -146,7 +162,7 @@ class PostgresServer:
             if not self.fsync:
                 argv.append("--no-sync")
             result = subprocess.run(
-                _as_unprivileged(argv, self.data_dir), capture_output=True, check=False
+                _as_unprivileged(argv, self.base_dir), capture_output=True, check=False
             )
             if result.returncode != 0:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
@@ -184,7 +200,7 @@ class PostgresServer:
         ]
         # SIGINT is PostgreSQL's fast shutdown: roll back sessions, checkpoint, exit.
         self._proc = spawn(
-            _as_unprivileged(argv, self.data_dir), log=self.log_path, death_signal=signal.SIGINT
+            _as_unprivileged(argv, self.base_dir), log=self.log_path, death_signal=signal.SIGINT
         )
         try:
             wait_for_port(self.host, self.port, timeout=timeout, proc=self._proc)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,12 +50,17 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
+    # Directly under /tmp rather than pytest's temporary root (mode 0700): where PostgreSQL
+    # has to run as `nobody`, that user must be able to reach its directory.
+    base = Path(tempfile.mkdtemp(prefix="fluxos-test-pg-"))
+    base.chmod(0o711)  # traversable, not listable
     # fsync off: test data need not survive a power cut, and it makes DDL several times faster.
-    server = PostgresServer(base_dir=tmp_path_factory.mktemp("postgres"), fsync=False)
+    server = PostgresServer(base_dir=base / "postgres", fsync=False)
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 async def purge_jetstream(url: str) -> None:

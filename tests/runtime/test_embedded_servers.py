@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import asyncpg
 import nats
+import pytest
 
 from shared.runtime.nats_server import NatsServer
 from shared.runtime.postgres_server import PostgresServer
@@ -67,3 +71,26 @@ async def test_nats_keeps_streams_across_restarts(tmp_path: Path) -> None:
         await nc.close()
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the privilege-drop fallback only exists for root")
+def test_without_user_namespaces_root_runs_postgres_as_nobody(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shared.runtime.postgres_server as module
+
+    monkeypatch.setattr(module, "_userns_works", lambda: False)
+    open_dir = Path(tempfile.mkdtemp(prefix="fluxos-fallback-"))
+    open_dir.chmod(0o711)
+    try:
+        server = PostgresServer(base_dir=open_dir / "pg", fsync=False)
+        server.start()
+        assert server.running()
+        server.stop()
+    finally:
+        shutil.rmtree(open_dir, ignore_errors=True)
+
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    with pytest.raises(RuntimeError, match="closed to other users"):
+        PostgresServer(base_dir=closed / "pg", fsync=False).start()
