@@ -16,9 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from contracts.envelope import Meta
 from contracts.ids import validate_token
 from contracts.model import ContractModel
 
@@ -27,6 +26,13 @@ R = TypeVar("R", bound=ContractModel | None)
 
 _WORD = re.compile(r"^[a-z][a-z0-9_]*$")
 ORG_TOKEN = "org_id"
+
+
+class _HasOrg(Protocol):
+    """What render reads from an envelope header (`Meta`, or the runtime's cheaper twin)."""
+
+    @property
+    def org_id(self) -> str | None: ...
 
 
 class Kind(StrEnum):
@@ -102,7 +108,7 @@ class Subject(Generic[P, R]):
         }
         return self._fill(rendered)
 
-    def render(self, payload: P, meta: Meta | None = None) -> str:
+    def render(self, payload: P, meta: _HasOrg | None = None) -> str:
         """The concrete subject for one message; tokens come from the payload, then the meta."""
         return self._fill({t: self._token_value(t, payload, meta) for t in self.tokens})
 
@@ -126,7 +132,7 @@ class Subject(Generic[P, R]):
             name = name.replace(f"{{{token}}}", value)
         return name
 
-    def _token_value(self, token: str, payload: P, meta: Meta | None) -> str:
+    def _token_value(self, token: str, payload: P, meta: _HasOrg | None) -> str:
         value: Any = getattr(payload, token, None)
         if value is None and meta is not None:
             value = getattr(meta, token, None)
