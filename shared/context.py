@@ -138,4 +138,3 @@ def new_stamp(
         root,
         datetime.now(UTC),
     )
-
