@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.api import DeliverPolicy as NatsDeliverPolicy
 from pydantic import Field
 
 from contracts.ids import SubjectToken
@@ -53,6 +55,17 @@ def typed_consumer(round_: int) -> Consumer[BenchOrderV1]:
 
 def raw_durable(round_: int) -> str:
     return f"raw-{round_}"
+
+
+def raw_consumer(durable: str) -> ConsumerConfig:
+    """The raw floor's consumer: explicit ack, new messages only, like the typed one."""
+    return ConsumerConfig(
+        durable_name=durable,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=30,
+        filter_subject=RAW_SUBJECT,
+        deliver_policy=NatsDeliverPolicy.NEW,
+    )
 
 
 ORDER = BenchOrderV1(order_id="o-1", item="widget", quantity=3)

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 
 import nats
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from bench.bus_contracts import (
     BENCH_CMD,
@@ -21,6 +20,7 @@ from bench.bus_contracts import (
     REPLY,
     BenchOrderV1,
     BenchQuoteV1,
+    raw_consumer,
     raw_durable,
     typed_consumer,
 )
@@ -66,16 +66,7 @@ class SameProcess:
     async def raw_js(self, round_: int) -> list[float]:
         durable = raw_durable(_OFFSET + round_)
         js = self.raw_sub.jetstream()
-        await js.add_consumer(
-            RAW_STREAM.name,
-            ConsumerConfig(
-                durable_name=durable,
-                ack_policy=AckPolicy.EXPLICIT,
-                ack_wait=30,
-                filter_subject=RAW_SUBJECT,
-                deliver_policy=DeliverPolicy.NEW,
-            ),
-        )
+        await js.add_consumer(RAW_STREAM.name, raw_consumer(durable))
         sub = await js.pull_subscribe_bind(durable, stream=RAW_STREAM.name)
         received, at = asyncio.Event(), [0.0]
         remaining = [self.count]

@@ -16,7 +16,6 @@ from typing import Any
 
 import nats
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from bench.bus_contracts import (
     BENCH_CMD,
@@ -32,6 +31,7 @@ from bench.bus_contracts import (
     STOP,
     BenchOrderV1,
     BenchQuoteV1,
+    raw_consumer,
     raw_durable,
     typed_consumer,
 )
@@ -142,16 +142,7 @@ class TwoProcess:
             stream, durable = spec.stream.name, spec.durable
         else:
             stream, durable = RAW_STREAM.name, raw_durable(round_)
-            await self.js.add_consumer(
-                stream,
-                ConsumerConfig(
-                    durable_name=durable,
-                    ack_policy=AckPolicy.EXPLICIT,
-                    ack_wait=30,
-                    filter_subject=RAW_SUBJECT,
-                    deliver_policy=DeliverPolicy.NEW,
-                ),
-            )
+            await self.js.add_consumer(stream, raw_consumer(durable))
         proc, out = await self._spawn("typed-js" if typed else "raw-js", round_)
         sent: list[float] = []
         for i in range(self.count):
