@@ -111,6 +111,7 @@ class PullConsumer(Generic[P]):
         # all, rather than a timer task per message.
         self._active: dict[int, tuple[Msg, float]] = {}
         self._pulling = False
+        self._pulls: set[asyncio.Task[None]] = set()
         self.handled = 0
 
     # ---------------------------------------------------------------- lifecycle
@@ -176,10 +177,16 @@ class PullConsumer(Generic[P]):
         finally:
             self._pulling = False
 
+    def _pull_soon(self) -> None:
+        # Referenced until done: the event loop keeps only weak references to tasks.
+        task = asyncio.get_running_loop().create_task(self._pull())
+        self._pulls.add(task)
+        task.add_done_callback(self._pulls.discard)
+
     def _reset(self) -> None:
         self._requested = 0
         if self._running:
-            asyncio.get_running_loop().create_task(self._pull())
+            self._pull_soon()
 
     async def _watch(self) -> None:
         while self._running:
@@ -217,13 +224,13 @@ class PullConsumer(Generic[P]):
                 consumer=self.spec.durable,
                 reason=headers.get("Description", ""),
             )
-        asyncio.get_running_loop().create_task(self._pull())
+        self._pull_soon()
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
         self.handled += 1
         if self._running and self._requested + len(self._inflight) <= self.spec.concurrency // 2:
-            asyncio.get_running_loop().create_task(self._pull())
+            self._pull_soon()
 
     async def _handle(self, msg: Msg) -> None:
         try:

@@ -72,6 +72,7 @@ class ServiceApp:
         self.http_app = http
         self._db: Database | None = None
         self._relay: OutboxRelay | None = None
+        self._relay_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._rpc: list[RpcServer[Any, Any]] = []
         self._consumers: list[PullConsumer[Any]] = []
@@ -123,7 +124,7 @@ class ServiceApp:
             )
             await self._db.connect()
             self._relay = OutboxRelay(self._db)
-            self._spawn(self._relay.run(), "outbox-relay")
+            self._relay_task = self._spawn(self._relay.run(), "outbox-relay")
             self.bus.on_reconnect(self._relay.wake)
         for hook in self._on_start:
             await hook()
@@ -172,7 +173,7 @@ class ServiceApp:
             await self._http.start()
         await self.bus.nc.flush()
 
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+    def _spawn(self, coro: Awaitable[None], name: str) -> asyncio.Task[None]:
         async def guarded() -> None:
             try:
                 await coro
@@ -183,7 +184,9 @@ class ServiceApp:
                 log.exception("service.task_failed", task=name)
                 self.status = HealthStatus.DEGRADED
 
-        self._tasks.append(asyncio.create_task(guarded(), name=name))
+        task = asyncio.create_task(guarded(), name=name)
+        self._tasks.append(task)
+        return task
 
     async def stop(self) -> None:
         self.status = HealthStatus.STOPPING
@@ -198,9 +201,9 @@ class ServiceApp:
         if self._advisories is not None:
             await self._advisories.stop()
         if self._relay is not None:
-            self._relay.stop()
+            self._relay.stop()  # finishes its sweep, so what was committed still goes out
         for task in self._tasks:
-            if task.get_name() != "outbox-relay":
+            if task is not self._relay_task:
                 task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=grace)
