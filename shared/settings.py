@@ -56,6 +56,16 @@ class PlatformSettings(BaseSettings):
         default=None,
         description="Root secret from which per-purpose keys are derived (HKDF).",
     )
+    encryption_keys: dict[int, SecretStr] | None = Field(
+        default=None,
+        description=(
+            "Versioned keys for encryption at rest, as JSON {version: secret of 32+ chars}; "
+            "unset: version 1 derived from FLUXOS_SECRET_KEY."
+        ),
+    )
+    encryption_key_version: int | None = Field(
+        default=None, ge=1, description="The version that encrypts (default: the highest)."
+    )
     stream_replicas: int = Field(
         default=1, ge=1, le=5, description="Replicas of every JetStream stream (3 in a cluster)."
     )
