@@ -7,6 +7,7 @@ a reader of the contract knows how a message is retried and when it is dead-lett
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -64,8 +65,10 @@ class Consumer(Generic[P]):
 
     `ack_wait` is how long the server waits before redelivering a message whose handler went
     silent (crashed, hung); long handlers extend it with heartbeats. `backoff` is the delay before
-    each retry after a transient failure (the consumer naks with that delay). After
-    `max_deliver` attempts the message is dead-lettered.
+    each retry after a transient failure (the consumer naks with that delay); `jitter` spreads
+    each delay by up to that fraction either way, so messages that failed together (a provider
+    outage) do not all come back in the same instant. After `max_deliver` attempts the message is
+    dead-lettered.
     """
 
     durable: str
@@ -86,6 +89,7 @@ class Consumer(Generic[P]):
     concurrency: int = 64
     heartbeat: bool = True
     deliver_policy: DeliverPolicy = DeliverPolicy.ALL
+    jitter: float = 0.0
 
     def __post_init__(self) -> None:
         if not _DURABLE.fullmatch(self.durable):
@@ -96,6 +100,8 @@ class Consumer(Generic[P]):
             raise ValueError(f"{self.durable}: max_deliver must be at least 1")
         if self.concurrency < 1 or self.concurrency > self.max_ack_pending:
             raise ValueError(f"{self.durable}: concurrency must be within 1..max_ack_pending")
+        if not 0.0 <= self.jitter < 1.0:
+            raise ValueError(f"{self.durable}: jitter is a fraction within [0, 1)")
 
     @property
     def filter_subject(self) -> str:
@@ -106,6 +112,13 @@ class Consumer(Generic[P]):
         if not self.backoff:
             return timedelta(0)
         return self.backoff[min(attempt, len(self.backoff)) - 1]
+
+    def jittered_delay(self, attempt: int) -> timedelta:
+        """`retry_delay` spread by `jitter` (not for security, so the plain PRNG is fine)."""
+        delay = self.retry_delay(attempt)
+        if not self.jitter:
+            return delay
+        return delay * (1.0 + random.uniform(-self.jitter, self.jitter))  # noqa: S311
 
 
 def subject_matches(pattern: str, subject: str) -> bool:

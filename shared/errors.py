@@ -44,10 +44,15 @@ class PermanentError(FluxosError):
 
 
 class TransientError(FluxosError):
-    """Retrying later may succeed."""
+    """Retrying later may succeed.
+
+    `retry_after` (seconds) is what the failing side asked for (an HTTP 429's Retry-After); the
+    consumer waits at least that long before the redelivery instead of its own shorter backoff.
+    """
 
     code = "fluxos.transient"
     retryable = True
+    retry_after: float | None = None
 
 
 class CodedPermanentError(PermanentError):

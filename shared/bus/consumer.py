@@ -25,7 +25,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -39,6 +39,7 @@ from shared.bus.codec import DecodeError, decode
 from shared.bus.deadletter import DeadLetters
 from shared.bus.errors import error_of, is_retryable
 from shared.context import CallContext, enter_call, leave_call
+from shared.errors import TransientError
 from shared.logging import get_logger
 
 P = TypeVar("P", bound=ContractModel)
@@ -79,6 +80,12 @@ class Delivery:
 
 
 Handler = Callable[[P, Delivery], Awaitable[None]]
+
+
+def _retry_delay(spec: Consumer[Any], attempt: int, exc: Exception) -> float:
+    delay = spec.jittered_delay(attempt).total_seconds()
+    hint = exc.retry_after if isinstance(exc, TransientError) else None
+    return max(delay, hint) if hint is not None else delay
 
 
 def _attempt(msg: Msg) -> int:
@@ -292,7 +299,7 @@ class PullConsumer(Generic[P]):
         error = error_of(exc)
         attempt = _attempt(msg)
         if is_retryable(exc) and attempt < self.spec.max_deliver:
-            delay = self.spec.retry_delay(attempt).total_seconds()
+            delay = _retry_delay(self.spec, attempt, exc)
             log.warning(
                 "consumer.retry",
                 consumer=self.spec.durable,
