@@ -4,6 +4,7 @@
 <home>/postgres/      embedded PostgreSQL (data directory, superuser password, log)
 <home>/logs/          one log per service, and supervisor.log when detached
 <home>/run/           state.json and the supervisor's lock (runtime only)
+<home>/mail/          the dev mailbox: mail mimic's local SMTP sink received (a Maildir)
 <home>/secret_key     FLUXOS_SECRET_KEY, generated once (0600)
 """
 
@@ -48,6 +49,10 @@ class HomeLayout:
     @property
     def lock_path(self) -> Path:
         return self.run_dir / "supervisor.lock"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.root / "mail"
 
     @property
     def secret_key_path(self) -> Path:
