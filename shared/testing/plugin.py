@@ -9,6 +9,7 @@
   and a database prefix of its own, so services started by the test get fresh databases (and
   roles), dropped afterwards.
 * `running_service`: starts a real service in-process against those servers.
+* `llm_stub`: a local OpenAI-compatible server with scripted replies.
 * `nats_cluster`: three nodes with routes on loopback, for failover tests.
 
 NATS and PostgreSQL are never mocked.
@@ -36,6 +37,7 @@ from shared.runtime.nats_server import NatsCluster, NatsServer
 from shared.runtime.postgres_server import PostgresServer
 from shared.service import ServiceApp
 from shared.settings import HttpServiceSettings, PlatformSettings, ServiceSettings
+from shared.testing.llm_stub import OpenAIStub
 
 # litellm must never reach for the network at import (CI has no internet).
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -142,6 +144,15 @@ async def running_service(platform_settings: PlatformSettings) -> AsyncIterator[
     yield start
     for app in reversed(started):
         await app.stop()
+
+
+@pytest.fixture
+async def llm_stub() -> AsyncIterator[OpenAIStub]:
+    """A local OpenAI-compatible server with scripted replies (litellm's real HTTP path)."""
+    stub = OpenAIStub()
+    await stub.start()
+    yield stub
+    await stub.stop()
 
 
 @pytest.fixture
