@@ -1,16 +1,98 @@
 """Contracts of tentacle.
 
 Orchestration: tasks, plans, steps, agents, checkpoints, budgets, triggers, schedules, workspace
-objects and memory.
+objects and memory. Callers use the task RPCs and `TASK_CREATE`; everyone may follow
+`TASK_PROGRESSED`, the lifecycle of every task.
 """
 
 from __future__ import annotations
 
 from contracts.platform.health import health_subject
+from contracts.tentacle.checkpoints import (
+    ApprovalResponseV1,
+    CheckpointResponseV1,
+    CheckpointStatus,
+    CheckpointV1,
+    DefaultAction,
+    InputResponseV1,
+    ModifyResponseV1,
+    QaResponseV1,
+    RespondCheckpointV1,
+    SelectResponseV1,
+)
+from contracts.tentacle.errors import TentacleErrorCode
+from contracts.tentacle.events import TaskEventKind, TaskEventV1
+from contracts.tentacle.models import (
+    CreateTaskV1,
+    StepStatus,
+    SupersedePolicy,
+    TaskConstraintsV1,
+    TaskDetailV1,
+    TaskStatus,
+    TaskV1,
+    TerminalReason,
+    task_id_for,
+)
+from contracts.tentacle.plans import (
+    CheckpointType,
+    FailurePolicy,
+    PlanStepV1,
+    PlanV1,
+    Risk,
+)
+from contracts.tentacle.streams import ALL_CONSUMERS, ALL_STREAMS
+from contracts.tentacle.subjects import (
+    ALL,
+    SERVICE,
+    TASK_CREATE,
+    TASK_CREATE_RPC,
+    TASK_GET,
+    TASK_PROGRESSED,
+    TASK_RESPOND_CHECKPOINT,
+)
 
-SERVICE = "tentacle"
 HEALTH = health_subject(SERVICE)
 
-SUBJECTS = (HEALTH,)
-STREAMS = ()
-CONSUMERS = ()
+SUBJECTS = (HEALTH, *ALL)
+STREAMS = ALL_STREAMS
+CONSUMERS = ALL_CONSUMERS
+
+__all__ = [
+    "CONSUMERS",
+    "HEALTH",
+    "SERVICE",
+    "STREAMS",
+    "SUBJECTS",
+    "TASK_CREATE",
+    "TASK_CREATE_RPC",
+    "TASK_GET",
+    "TASK_PROGRESSED",
+    "TASK_RESPOND_CHECKPOINT",
+    "ApprovalResponseV1",
+    "CheckpointResponseV1",
+    "CheckpointStatus",
+    "CheckpointType",
+    "CheckpointV1",
+    "CreateTaskV1",
+    "DefaultAction",
+    "FailurePolicy",
+    "InputResponseV1",
+    "ModifyResponseV1",
+    "PlanStepV1",
+    "PlanV1",
+    "QaResponseV1",
+    "RespondCheckpointV1",
+    "Risk",
+    "SelectResponseV1",
+    "StepStatus",
+    "SupersedePolicy",
+    "TaskConstraintsV1",
+    "TaskDetailV1",
+    "TaskEventKind",
+    "TaskEventV1",
+    "TaskStatus",
+    "TaskV1",
+    "TentacleErrorCode",
+    "TerminalReason",
+    "task_id_for",
+]
