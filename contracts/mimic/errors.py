@@ -32,10 +32,14 @@ class MimicErrorCode(StrEnum):
     """Over a recipient, organisation or channel limit; refused (or deferred too often)."""
     PROVIDER_REJECTED = "mimic.provider_rejected"
     """The provider refused this message for good (e.g. an inactive or invalid recipient)."""
+    BOUNCED = "mimic.bounced"
+    """The recipient's server refused the message after the provider accepted it."""
     PROVIDERS_UNAVAILABLE = "mimic.providers_unavailable"
     """Every configured provider failed; retried later, failed when attempts run out."""
     OUTCOME_UNKNOWN = "mimic.outcome_unknown"
     """A provider call was cut off mid-way; not repeated, since it may have gone out."""
+    SEND_IN_PROGRESS = "mimic.send_in_progress"
+    """Another delivery of the same notification is talking to a provider right now."""
 
     # ------------------------------------------------------------------ integrations
     INTEGRATION_INVALID = "mimic.integration_invalid"

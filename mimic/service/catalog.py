@@ -1,0 +1,53 @@
+"""Finding and compiling the template a send or a preview names.
+
+Compiled templates are cached by (org, key, version): a version never changes once saved, so
+the cache can only ever hold what the database holds (it is not state, just work saved).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.mimic.errors import MimicErrorCode
+from contracts.mimic.models import TemplateRefV1
+from mimic.adapters import templates
+from mimic.domain import system_templates
+from mimic.domain.errors import MimicError
+from mimic.domain.templates import CompiledTemplate, compile_template
+
+
+class TemplateCatalog:
+    def __init__(self, *, max_cached: int = 1024) -> None:
+        self._cache: OrderedDict[tuple[str, str, int], CompiledTemplate] = OrderedDict()
+        self._max = max_cached
+
+    async def resolve(
+        self, session: AsyncSession, org_id: str, ref: TemplateRefV1
+    ) -> CompiledTemplate:
+        if system_templates.is_system_key(ref.key):
+            compiled = system_templates.COMPILED.get(ref.key)
+            if compiled is None or ref.version not in (None, compiled.spec.version):
+                raise _missing(ref)
+            return compiled
+        if ref.version is not None:
+            cached = self._cache.get((org_id, ref.key, ref.version))
+            if cached is not None:
+                self._cache.move_to_end((org_id, ref.key, ref.version))
+                return cached
+        spec = await templates.find(session, ref.key, ref.version)
+        if spec is None:
+            raise _missing(ref)
+        key = (org_id, spec.key, spec.version)
+        compiled = self._cache.get(key) or compile_template(spec)
+        self._cache[key] = compiled
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._max:
+            self._cache.popitem(last=False)
+        return compiled
+
+
+def _missing(ref: TemplateRefV1) -> MimicError:
+    which = f"{ref.key} v{ref.version}" if ref.version else ref.key
+    return MimicError(MimicErrorCode.TEMPLATE_NOT_FOUND, f"no template {which}")

@@ -1,0 +1,500 @@
+"""Send one notification: record, rate-limit, render, hand to a provider, track.
+
+Never twice. The notification row (unique per org and idempotency key) is locked for every
+decision, and each provider call is journalled before it is made and settled after:
+
+1. Lock or create the row (`queued`). Same key, different request: `mimic.idempotency_conflict`.
+   Already handed over (`sent` or later, or `failed`): nothing to do.
+2. An unsettled journal entry means an earlier delivery called a provider and never heard back
+   (it crashed, or the call was cut off). Still within its lease: someone is on it, come back
+   later. Otherwise the message may have gone out: a provider that honours idempotency keys
+   (Resend) is asked again with the same key, which cannot duplicate; with any other, the
+   notification fails as `mimic.outcome_unknown` rather than risk a second copy.
+3. Charge the rate limits once. Over: deferred (redelivered when the window ends) or, for high
+   priority or after too many deferrals, failed as `mimic.rate_limited`.
+4. Journal the call (`calling`), commit, call. Accepted: `sent` (the dev sink: `delivered`).
+   Rejected: `failed`. Unavailable: the next provider, journalled the same way (failover within
+   one delivery). All unavailable: retried by JetStream's jittered backoff (the one retry
+   owner), failed on the last delivery.
+
+Every status change commits with its event (outbox), so what the bus says is what happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.mimic.errors import MimicErrorCode
+from contracts.mimic.models import (
+    Channel,
+    NotificationStatus,
+    Priority,
+    SendNotificationV1,
+    notification_id,
+)
+from contracts.mimic.subjects import (
+    NOTIFICATION_DEFERRED,
+    NOTIFICATION_DELIVERED,
+    NOTIFICATION_FAILED,
+    NOTIFICATION_QUEUED,
+    NOTIFICATION_SEND_STARTED,
+    NOTIFICATION_SENT,
+)
+from mimic.adapters import notifications as repo
+from mimic.adapters import ratelimits
+from mimic.adapters.notifications import Notification
+from mimic.adapters.providers.base import EmailProvider
+from mimic.domain.addresses import check_header_value
+from mimic.domain.email import Mailbox, OutgoingEmail
+from mimic.domain.errors import MimicError, RetryLater
+from mimic.domain.outcomes import Accepted, InDoubt, Outcome, Rejected, Unavailable
+from mimic.domain.ratelimit import Limits
+from mimic.domain.status import HANDED_OVER
+from mimic.service.catalog import TemplateCatalog
+from mimic.service.context import require_org
+from mimic.service.events import Events
+from shared.bus import Delivery
+from shared.db import Database, UnitOfWork
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    sender: Mailbox
+    limits: Limits
+    max_deferrals: int
+    lease: timedelta
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What will be sent, every part checked: nothing is recorded for a request that fails."""
+
+    to: Mailbox | None
+    reply_to: Mailbox | None
+    subject: str
+    text: str | None
+    html: str | None
+    template_key: str | None = None
+    template_version: int | None = None
+
+
+# What the locked decision leads to, acted on after the commit.
+@dataclass(frozen=True)
+class _Done:
+    pass
+
+
+@dataclass(frozen=True)
+class _Later:
+    code: MimicErrorCode
+    message: str
+    retry_after: float
+
+
+@dataclass(frozen=True)
+class _Call:
+    providers: Sequence[EmailProvider]
+    seq: int
+    """Journal entry of the first provider's call, written in the deciding transaction."""
+    resumed: bool
+    """Asking an idempotent provider again about an unanswered call: no failover after it."""
+
+
+_Plan = _Done | _Later | _Call
+
+
+def request_hash(command: SendNotificationV1) -> str:
+    canonical = json.dumps(command.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class SendNotification:
+    def __init__(
+        self,
+        db: Database,
+        events: Events,
+        catalog: TemplateCatalog,
+        providers: Mapping[Channel, Sequence[EmailProvider]],
+        policy: SendPolicy,
+        *,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.db = db
+        self.events = events
+        self.catalog = catalog
+        self.providers = providers
+        self.policy = policy
+        self.clock = clock
+
+    async def __call__(self, command: SendNotificationV1, delivery: Delivery) -> None:
+        org_id = require_org(delivery.meta.org_id)
+        nid = notification_id(org_id, command.idempotency_key)
+        async with self.db.transaction(org_id=org_id) as uow:
+            row, prepared = await self._record(uow, org_id, nid, command)
+            plan = await self._decide(uow, row) if row is not None else _Done()
+        match plan:
+            case _Done():
+                return
+            case _Later(code, message, retry_after):
+                raise RetryLater(code, message, retry_after=retry_after)
+            case _Call():
+                assert prepared is not None
+                email = self._email(nid, prepared)
+                await self._send(org_id, nid, email, plan, delivery)
+
+    # ------------------------------------------------------------------ deciding (row locked)
+    async def _record(
+        self, uow: UnitOfWork, org_id: str, nid: str, command: SendNotificationV1
+    ) -> tuple[Notification | None, _Prepared | None]:
+        """The locked row, created if new, with the content to send; (None, None): done."""
+        session = uow.session
+        digest = request_hash(command)
+        row = await repo.lock(session, nid)
+        if row is None:
+            # Rendered before anything is written: bad input is refused with nothing recorded.
+            prepared = await self._prepare(session, org_id, command, None)
+            now = self.clock()
+            row = await repo.create(
+                session,
+                {
+                    "id": nid,
+                    "org_id": org_id,
+                    "idempotency_key": command.idempotency_key,
+                    "request_hash": digest,
+                    "channel": command.channel.value,
+                    "recipient": command.to.address,
+                    "priority": command.priority.value,
+                    "status": NotificationStatus.QUEUED.value,
+                    "template_key": prepared.template_key,
+                    "template_version": prepared.template_version,
+                    "subject": prepared.subject,
+                    "metadata": dict(command.metadata),
+                    "queued_at": now,
+                    "updated_at": now,
+                },
+            )
+            if row is not None:
+                self.events.stage(uow, NOTIFICATION_QUEUED, row)
+                return row, prepared
+            row = await repo.lock(session, nid)  # a concurrent first delivery created it
+            assert row is not None
+        if row.request_hash != digest:
+            raise MimicError(
+                MimicErrorCode.IDEMPOTENCY_CONFLICT,
+                "this idempotency key was used before with a different request",
+                details={"notification_id": nid},
+            )
+        if NotificationStatus(row.status) in HANDED_OVER:
+            return None, None
+        pinned = (row.template_key, row.template_version) if row.template_key else None
+        return row, await self._prepare(session, org_id, command, pinned)
+
+    async def _prepare(
+        self,
+        session: AsyncSession,
+        org_id: str,
+        command: SendNotificationV1,
+        pinned: tuple[str, int] | None,
+    ) -> _Prepared:
+        to = reply_to = None
+        if command.channel is Channel.EMAIL:
+            to = Mailbox.checked(command.to.address, command.to.name, field="recipient")
+            if command.reply_to is not None:
+                reply_to = Mailbox.parse(command.reply_to, field="reply_to")
+        if command.content is not None:
+            content = command.content
+            subject = check_header_value(content.subject, field="subject")
+            return _Prepared(to, reply_to, subject, content.text, content.html)
+        assert command.template is not None
+        ref = command.template
+        if pinned is not None:
+            ref = ref.model_copy(update={"key": pinned[0], "version": pinned[1]})
+        compiled = await self.catalog.resolve(session, org_id, ref)
+        rendered = compiled.render(command.variables)
+        return _Prepared(
+            to,
+            reply_to,
+            rendered.subject,
+            rendered.text,
+            rendered.html,
+            compiled.spec.key,
+            compiled.spec.version,
+        )
+
+    async def _decide(self, uow: UnitOfWork, row: Notification) -> _Plan:
+        session, now = uow.session, self.clock()
+        providers = list(self.providers.get(Channel(row.channel), ()))
+        if not providers:
+            await self._fail(
+                uow, row, MimicErrorCode.CHANNEL_UNAVAILABLE, f"no provider for {row.channel}"
+            )
+            return _Done()
+        pending = await repo.open_attempt(session, row.id)
+        if pending is not None:
+            return await self._resume(uow, row, pending, providers, now)
+        if not row.rate_charged:
+            refused = await self._charge(uow, row, now)
+            if refused is not None:
+                return refused
+        seq = await repo.start_attempt(
+            session, org_id=row.org_id, notification_id=row.id, provider=providers[0].name, now=now
+        )
+        await self._sending(uow, row, now)
+        return _Call(providers, seq, resumed=False)
+
+    async def _resume(
+        self,
+        uow: UnitOfWork,
+        row: Notification,
+        pending: Any,
+        providers: list[EmailProvider],
+        now: datetime,
+    ) -> _Plan:
+        if pending.outcome == "calling" and pending.started_at > now - self.policy.lease:
+            left = (pending.started_at + self.policy.lease - now).total_seconds()
+            return _Later(
+                MimicErrorCode.SEND_IN_PROGRESS,
+                f"{pending.provider} is being called for this notification",
+                max(left, 1.0),
+            )
+        provider = next((p for p in providers if p.name == pending.provider), None)
+        if provider is None or not provider.idempotent:
+            await repo.finish_attempt(
+                uow.session,
+                row.id,
+                pending.seq,
+                outcome="in_doubt",
+                detail="never answered",
+                now=now,
+            )
+            await self._fail(
+                uow,
+                row,
+                MimicErrorCode.OUTCOME_UNKNOWN,
+                f"a call to {pending.provider} was never answered; it may have been sent, so it "
+                "is not sent again",
+            )
+            return _Done()
+        await repo.restart_attempt(uow.session, row.id, pending.seq, now)
+        await self._sending(uow, row, now)
+        return _Call([provider], pending.seq, resumed=True)
+
+    async def _charge(self, uow: UnitOfWork, row: Notification, now: datetime) -> _Plan | None:
+        counters = self.policy.limits.counters(
+            org_id=row.org_id, channel=row.channel, recipient=row.recipient, now=now
+        )
+        full = await ratelimits.charge(uow.session, counters)
+        if full is None:
+            await repo.change(uow.session, row.id, rate_charged=True, deferred_until=None)
+            return None
+        limit = full.limit
+        why = f"over the {limit.scope.value} limit of {limit.max_count} per {limit.window}"
+        if Priority(row.priority) is Priority.HIGH or row.deferrals >= self.policy.max_deferrals:
+            await self._fail(uow, row, MimicErrorCode.RATE_LIMITED, why)
+            return _Done()
+        changed = await repo.change(
+            uow.session,
+            row.id,
+            deferrals=row.deferrals + 1,
+            deferred_until=full.window_end,
+            updated_at=now,
+        )
+        self.events.stage(uow, NOTIFICATION_DEFERRED, changed)
+        wait = (full.window_end - now).total_seconds()
+        return _Later(MimicErrorCode.RATE_LIMITED, why, max(wait, 1.0))
+
+    async def _sending(self, uow: UnitOfWork, row: Notification, now: datetime) -> None:
+        values: dict[str, Any] = {"attempts": row.attempts + 1, "updated_at": now}
+        first = row.status == NotificationStatus.QUEUED.value
+        if first:
+            values.update(status=NotificationStatus.SENDING.value, sending_at=now)
+        changed = await repo.change(uow.session, row.id, **values)
+        if first:
+            self.events.stage(uow, NOTIFICATION_SEND_STARTED, changed)
+
+    async def _fail(
+        self, uow: UnitOfWork, row: Notification, code: MimicErrorCode, message: str
+    ) -> None:
+        now = self.clock()
+        changed = await repo.change(
+            uow.session,
+            row.id,
+            status=NotificationStatus.FAILED.value,
+            error_code=code.value,
+            error_message=message[:1000],
+            failed_at=now,
+            updated_at=now,
+        )
+        log.info("notification.failed", notification_id=row.id, code=code.value)
+        self.events.stage(uow, NOTIFICATION_FAILED, changed)
+
+    # ------------------------------------------------------------------ calling providers
+    def _email(self, nid: str, prepared: _Prepared) -> OutgoingEmail:
+        assert prepared.to is not None, "only email has providers"
+        return OutgoingEmail(
+            notification_id=nid,
+            sender=self.policy.sender,
+            to=prepared.to,
+            subject=prepared.subject,
+            text=prepared.text,
+            html=prepared.html,
+            reply_to=prepared.reply_to,
+        )
+
+    async def _send(
+        self, org_id: str, nid: str, email: OutgoingEmail, plan: _Call, delivery: Delivery
+    ) -> None:
+        waits: list[float] = []
+        doubt = plan.resumed
+        seq = plan.seq
+        for index, provider in enumerate(plan.providers):
+            if index:
+                seq = await self._journal(org_id, nid, provider.name)
+            outcome = await provider.send(email, idempotency_key=nid)
+            log.info(
+                "notification.provider_called",
+                notification_id=nid,
+                provider=provider.name,
+                outcome=type(outcome).__name__,
+            )
+            verdict = await self._settle(org_id, nid, seq, provider, outcome, doubt)
+            if verdict == "done":
+                return
+            if isinstance(outcome, Unavailable) and outcome.retry_after is not None:
+                waits.append(outcome.retry_after)
+            if verdict == "stay":
+                # The message may be at this provider already: only it may be asked again.
+                doubt = True
+                break
+        code = MimicErrorCode.OUTCOME_UNKNOWN if doubt else MimicErrorCode.PROVIDERS_UNAVAILABLE
+        if delivery.last_attempt:
+            async with self.db.transaction(org_id=org_id) as uow:
+                row = await repo.lock(uow.session, nid)
+                if row is not None and NotificationStatus(row.status) not in HANDED_OVER:
+                    await self._fail(uow, row, code, "no provider took it in any attempt")
+            return
+        raise RetryLater(
+            code,
+            f"no provider took the message ({', '.join(p.name for p in plan.providers)})",
+            retry_after=max(waits) if waits else None,
+        )
+
+    async def _journal(self, org_id: str, nid: str, provider: str) -> int:
+        async with self.db.transaction(org_id=org_id) as uow:
+            await repo.lock(uow.session, nid)
+            return await repo.start_attempt(
+                uow.session,
+                org_id=org_id,
+                notification_id=nid,
+                provider=provider,
+                now=self.clock(),
+            )
+
+    async def _settle(
+        self,
+        org_id: str,
+        nid: str,
+        seq: int,
+        provider: EmailProvider,
+        outcome: Outcome,
+        doubt: bool,
+    ) -> Literal["done", "next", "stay"]:
+        """Record the call's outcome and say what follows: nothing more ("done"), the next
+        provider ("next"), or only this provider again, later ("stay")."""
+        async with self.db.transaction(org_id=org_id) as uow:
+            session, now = uow.session, self.clock()
+            row = await repo.lock(session, nid)
+            assert row is not None
+            match outcome:
+                case Accepted(provider_message_id, delivered):
+                    await repo.finish_attempt(
+                        session,
+                        nid,
+                        seq,
+                        outcome="accepted",
+                        detail=None,
+                        now=now,
+                        provider_message_id=provider_message_id,
+                    )
+                    await repo.remember_provider_message(
+                        session,
+                        provider=provider.name,
+                        provider_message_id=provider_message_id,
+                        org_id=org_id,
+                        nid=nid,
+                    )
+                    await self._accepted(uow, row, provider.name, provider_message_id, delivered)
+                    return "done"
+                case Rejected(code, message):
+                    await repo.finish_attempt(
+                        session, nid, seq, outcome="rejected", detail=message, now=now
+                    )
+                    await self._fail(uow, row, MimicErrorCode(code), message)
+                    return "done"
+                case Unavailable(message, _) if doubt:
+                    # "Not now" says nothing about the earlier unanswered call.
+                    await repo.finish_attempt(
+                        session, nid, seq, outcome="in_doubt", detail=message, now=now
+                    )
+                    return "stay"
+                case Unavailable(message, _):
+                    await repo.finish_attempt(
+                        session, nid, seq, outcome="unavailable", detail=message, now=now
+                    )
+                    return "next"
+                case InDoubt(message):
+                    await repo.finish_attempt(
+                        session, nid, seq, outcome="in_doubt", detail=message, now=now
+                    )
+                    if provider.idempotent:
+                        return "stay"
+                    await self._fail(
+                        uow,
+                        row,
+                        MimicErrorCode.OUTCOME_UNKNOWN,
+                        f"{provider.name}: {message}; it may have been sent, so it is not "
+                        "sent again",
+                    )
+                    return "done"
+        raise AssertionError(f"unmatched outcome {outcome!r}")  # pragma: no cover
+
+    async def _accepted(
+        self,
+        uow: UnitOfWork,
+        row: Notification,
+        provider: str,
+        provider_message_id: str,
+        delivered: bool,
+    ) -> None:
+        now = self.clock()
+        changed = await repo.change(
+            uow.session,
+            row.id,
+            status=NotificationStatus.SENT.value,
+            provider=provider,
+            provider_message_id=provider_message_id,
+            sent_at=now,
+            updated_at=now,
+        )
+        self.events.stage(uow, NOTIFICATION_SENT, changed)
+        if delivered:
+            changed = await repo.change(
+                uow.session, row.id, status=NotificationStatus.DELIVERED.value, delivered_at=now
+            )
+            self.events.stage(uow, NOTIFICATION_DELIVERED, changed)
