@@ -19,6 +19,9 @@ class BudgetScope:
     org_id: str
     task_id: str | None = None
     agent: str | None = None
+    call_id: str | None = None
+    """The model call being reserved for (set by the gateway), so spend can be attributed to
+    its node of the execution tree."""
 
 
 class BudgetLedger(Protocol):

@@ -9,6 +9,7 @@ JetStream consumer running the step) decides when to try again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator
@@ -141,15 +142,17 @@ class LLMGateway:
                 kwargs["api_key"] = self.settings.api_key.get_secret_value()
         return kwargs
 
-    async def _reserve(self, scope: BudgetScope | None, amount: Decimal) -> str | None:
+    async def _reserve(
+        self, scope: BudgetScope | None, amount: Decimal, call_id: str
+    ) -> str | None:
         if self.ledger is None or scope is None:
             return None
-        return await self.ledger.reserve(scope, amount)
+        return await self.ledger.reserve(dataclasses.replace(scope, call_id=call_id), amount)
 
     async def complete(self, request: ChatRequest, *, scope: BudgetScope | None) -> Completion:
         model = self.model_for(request.task_type)
         call_id = _child_call_id()
-        reservation = await self._reserve(scope, self.estimate(model, request))
+        reservation = await self._reserve(scope, self.estimate(model, request), call_id)
         started = time.perf_counter()
         try:
             response = await litellm.acompletion(**self._kwargs(model, request, call_id))
@@ -179,7 +182,7 @@ class LLMGateway:
         (the user cancelled) stops the call and settles what was generated so far."""
         model = self.model_for(request.task_type)
         call_id = _child_call_id()
-        reservation = await self._reserve(scope, self.estimate(model, request))
+        reservation = await self._reserve(scope, self.estimate(model, request), call_id)
         kwargs = self._kwargs(model, request, call_id)
         chunks: list[Any] = []
         settled = False
