@@ -5,7 +5,7 @@ Identity: organisations, users, sessions, tokens, API keys, 2FA, OTP, OAuth, rol
 
 from __future__ import annotations
 
-from contracts.inkpass.streams import EMAIL_STREAM, EVENTS_STREAM
+from contracts.inkpass.streams import EVENTS_STREAM
 from contracts.inkpass.streams import STREAMS as STREAMS
 from contracts.inkpass.subjects import EVENTS, RPCS, SERVICE
 from contracts.platform.health import health_subject
@@ -17,7 +17,6 @@ CONSUMERS = ()
 
 __all__ = [
     "CONSUMERS",
-    "EMAIL_STREAM",
     "EVENTS_STREAM",
     "HEALTH",
     "SERVICE",

@@ -699,30 +699,3 @@ class MemberChangedV1(ContractModel):
     org_id: OrgId
     user_id: UserId
     role: Role | None = Field(description="The role now held; None once removed.")
-
-
-class EmailTemplate(StrEnum):
-    VERIFY_EMAIL = "inkpass.verify_email"
-    ACCOUNT_EXISTS = "inkpass.account_exists"
-    RESET_PASSWORD = "inkpass.reset_password"
-    LOGIN_CODE = "inkpass.login_code"
-    DISABLE_TOTP_CODE = "inkpass.disable_totp_code"
-    DELETE_ACCOUNT_CODE = "inkpass.delete_account_code"
-    INVITATION = "inkpass.invitation"
-    PASSWORD_CHANGED = "inkpass.password_changed"
-    NEW_SIGN_IN = "inkpass.new_sign_in"
-
-
-class EmailRequestedV1(ContractModel):
-    """An email inkpass wants sent; the notification service renders and delivers it.
-
-    `secrets` holds what must not be logged (codes, invitation tokens): masked in every repr.
-    """
-
-    email_id: SubjectToken = Field(description="Idempotency key of this one email.")
-    template: EmailTemplate
-    to: Email
-    org_id: OrgId | None = None
-    user_id: UserId | None = None
-    variables: dict[AttributeKey, ShortText] = Field(default_factory=dict)
-    secrets: dict[AttributeKey, Secret] = Field(default_factory=dict)

@@ -3,7 +3,8 @@
 Almost everything is request-reply: signing in, refreshing, verifying and authorizing are
 synchronous questions. Facts other services react to are events on JetStream: session
 revocations (which every local token verifier follows), API key revocations and authorization
-changes (which invalidate caches), audit records, and emails to send.
+changes (which invalidate caches), and audit records.
+Emails are not inkpass's to send: it publishes mimic's `SEND` command (see `contracts.mimic`).
 """
 
 from __future__ import annotations
@@ -322,17 +323,6 @@ ACCOUNT_AUDIT_RECORDED: Subject[m.AuditEventV1, None] = event(
     summary="A security event of a person, before or across organisations (e.g. a failed "
     "sign-in, a lockout, a password change).",
 )
-EMAIL_REQUESTED: Subject[m.EmailRequestedV1, None] = event(
-    SERVICE,
-    "email",
-    "requested",
-    m.EmailRequestedV1,
-    tokens=(),
-    tenant=False,
-    summary="An email to deliver (verification, reset, sign-in code, invitation). Platform "
-    "scope: most of them concern a person before any organisation is chosen.",
-)
-
 RPCS: tuple[Subject[Any, Any], ...] = (
     REGISTER,
     REQUEST_OTP,
@@ -384,5 +374,4 @@ EVENTS: tuple[Subject[Any, Any], ...] = (
     MEMBER_CHANGED,
     ORG_AUDIT_RECORDED,
     ACCOUNT_AUDIT_RECORDED,
-    EMAIL_REQUESTED,
 )
