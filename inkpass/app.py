@@ -25,7 +25,6 @@ from shared.logging import get_logger
 from shared.service import ServiceApp
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-FLUSH_EVERY_S = 5.0
 PRUNE_EVERY_S = 600.0
 
 log = get_logger(__name__)
@@ -89,7 +88,7 @@ def build_app(settings: InkPassSettings) -> ServiceApp:
     @app.background
     async def write_key_uses() -> None:
         while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
+            await asyncio.sleep(settings.key_use_flush_s)
             try:
                 await housekeeping.flush_key_uses(deps)
             except Exception as exc:  # the next round tries again; uses are best effort

@@ -60,6 +60,9 @@ class InkPassSettings(ServiceSettings):
     authz_decision_ttl_s: int = Field(
         default=60, ge=0, description="How long callers may cache a decision (0: never)."
     )
+    key_use_flush_s: float = Field(
+        default=5.0, gt=0, description="How often API keys' last use is written (batched)."
+    )
     cache_ttl_s: float = Field(
         default=30.0, ge=0, description="Safety net of inkpass's own caches beside invalidation."
     )

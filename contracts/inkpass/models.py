@@ -39,6 +39,7 @@ from contracts.inkpass.types import (
     ResourceTypeGlob,
     Role,
     Secret,
+    SecretDocument,
     SessionId,
     ShortText,
     SourceIp,
@@ -390,7 +391,7 @@ class EnrollTotpV1(ContractModel):
 class TotpEnrollmentV1(ContractModel):
     secret: Secret
     otpauth_uri: Secret
-    qr_svg: Secret = Field(description="The otpauth URI as an SVG QR code.")
+    qr_svg: SecretDocument = Field(description="The otpauth URI as an SVG QR code.")
 
 
 class ConfirmTotpV1(ContractModel):

@@ -12,7 +12,14 @@ import re
 from enum import StrEnum
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, Field, PlainSerializer, SecretStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    StringConstraints,
+)
 
 from contracts.ids import SubjectToken
 
@@ -38,6 +45,9 @@ _ON_THE_WIRE = PlainSerializer(_reveal, return_type=str, when_used="json")
 
 Secret = Annotated[SecretStr, Field(max_length=MAX_TOKEN_CHARS), _ON_THE_WIRE]
 """A secret value sent in the clear inside the (trusted) bus but masked everywhere else."""
+
+SecretDocument = Annotated[SecretStr, Field(max_length=200_000), _ON_THE_WIRE]
+"""A larger secret value (a QR code of an enrolment secret); only inkpass produces these."""
 
 Password = Annotated[SecretStr, Field(min_length=1, max_length=MAX_PASSWORD_CHARS), _ON_THE_WIRE]
 """A password presented for checking. Bounded so hashing cannot be turned into a DoS."""
@@ -84,9 +94,17 @@ EMAIL_PATTERN: Final = (
     r"^[^@\s\x00-\x1f\x7f]{1,64}@"
     r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$"
 )
+
+
+def _normalise_email(value: object) -> object:
+    # Before the pattern is checked, so "Ada@Example.COM" is accepted as "ada@example.com".
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, max_length=254, pattern=EMAIL_PATTERN),
+    BeforeValidator(_normalise_email),
+    StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
 ]
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
