@@ -42,7 +42,9 @@ class NatsServer:
     cluster_port: int = 0
     cluster_routes: list[int] = field(default_factory=list)
     max_payload_bytes: int = 8 * 1024 * 1024
-    max_file_store: str = "10G"
+    # A ceiling, not an allocation: every stream's max_bytes is reserved against it at creation,
+    # and the platform's declared streams together reserve more than nats-server's 10G default.
+    max_file_store: str = "1T"
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

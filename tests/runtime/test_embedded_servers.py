@@ -94,3 +94,24 @@ def test_without_user_namespaces_root_runs_postgres_as_nobody(
     closed.mkdir(mode=0o700)
     with pytest.raises(RuntimeError, match="closed to other users"):
         PostgresServer(base_dir=closed / "pg", fsync=False).start()
+
+
+async def test_every_declared_stream_fits_a_default_embedded_server(tmp_path: Path) -> None:
+    # What `fluxos up` starts: a new stream declaration must never make provisioning fail.
+    from contracts.registry import STREAMS
+    from shared.bus import Bus
+    from shared.bus.provisioning import ensure_streams
+    from shared.settings import PlatformSettings
+
+    server = NatsServer(store_dir=tmp_path / "nats")
+    server.start()
+    try:
+        bus = await Bus(PlatformSettings(nats_url=server.url), name="fit").connect()
+        try:
+            await ensure_streams(bus.js, STREAMS, replicas=1)
+            names = {info.config.name for info in await bus.js.streams_info()}
+            assert {s.name for s in STREAMS} <= names
+        finally:
+            await bus.close()
+    finally:
+        server.stop()
