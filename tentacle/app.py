@@ -2,15 +2,106 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shared.bus import Router
+from shared.llm import LLMGateway, OfflineResponders
+from shared.net import OutboundPolicy
 from shared.service import ServiceApp
+from tentacle.adapters import offline
+from tentacle.adapters.agent_store import AgentCatalog, load_builtin
+from tentacle.adapters.agents.http_fetch import HttpFetchRuntime
+from tentacle.adapters.agents.llm import LLMRuntime
+from tentacle.adapters.agents.noop import NoopRuntime
+from tentacle.adapters.agents.notify import NotifyRuntime
+from tentacle.adapters.journal import Journal
+from tentacle.adapters.ledger import TaskLedger
+from tentacle.adapters.plan_cache import PlanCache
+from tentacle.adapters.task_store import TaskStore
+from tentacle.adapters.workspace import NoWorkspace
+from tentacle.domain.agents import Runtime
+from tentacle.domain.policy import Policy
+from tentacle.domain.preferences import PreferencePolicy
+from tentacle.entrypoints import consumers, rpc
+from tentacle.service import maintenance
+from tentacle.service.deps import Deps
+from tentacle.service.ports import WorkspaceQueries
 from tentacle.settings import TentacleSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build_app(settings: TentacleSettings) -> ServiceApp:
+def build_app(
+    settings: TentacleSettings, *, workspace: WorkspaceQueries | None = None
+) -> ServiceApp:
+    """`workspace` is the fast path's query side (workspace objects are not part of tentacle
+    yet; without one, every goal is planned)."""
     router = Router(settings.service_name)
-    return ServiceApp(settings, router=router, migrations=MIGRATIONS)
+    app = ServiceApp(settings, router=router, migrations=MIGRATIONS)
+    catalog = AgentCatalog(load_builtin())
+
+    async def agent_limit(session: AsyncSession, name: str) -> Decimal | None:
+        spec = await catalog.spec(session, name)
+        return spec.budget.max_usd_per_task if spec is not None else None
+
+    ledger = TaskLedger(
+        lambda: app.db, daily_limit_usd=settings.daily_org_budget_usd, agent_limit=agent_limit
+    )
+    gateway = LLMGateway(
+        settings.llm, ledger=ledger, responders=offline.register(OfflineResponders())
+    )
+    journal = Journal(lambda: app.db)
+    outbound = OutboundPolicy.from_settings(
+        allow_private=settings.http_allow_private, allowed=settings.http_allowed_networks
+    )
+    deps = Deps(
+        settings=settings,
+        database=lambda: app.db,
+        bus=app.bus,
+        store=TaskStore(PlanCache(), catalog.pools()),
+        catalog=catalog,
+        policy=Policy(
+            max_parallel=settings.max_parallel_steps,
+            max_replans=settings.max_replans,
+            checkpoint_ttl=timedelta(seconds=settings.checkpoint_ttl_seconds),
+            checkpoint_default=settings.checkpoint_default_action,
+            cost_threshold_usd=settings.checkpoint_cost_threshold_usd,
+            preferences=PreferencePolicy(
+                threshold=settings.preference_threshold,
+                half_life_days=settings.preference_half_life_days,
+            ),
+        ),
+        gateway=gateway,
+        workspace=workspace or NoWorkspace(),
+        runtimes={
+            Runtime.NOOP: NoopRuntime(),
+            Runtime.LLM: LLMRuntime(gateway),
+            Runtime.NOTIFY: NotifyRuntime(),
+            Runtime.HTTP_FETCH: HttpFetchRuntime(
+                journal,
+                outbound,
+                max_bytes=settings.http_max_bytes,
+                max_text_chars=settings.http_max_text_chars,
+            ),
+        },
+    )
+    rpc.register(router, deps)
+    consumers.register(router, deps)
+
+    @app.on_start
+    async def seed_agents() -> None:
+        await catalog.seed(app.db)
+
+    @app.background
+    async def timers() -> None:
+        await maintenance.watch_timers(deps)
+
+    @app.background
+    async def retention() -> None:
+        await maintenance.retain(deps)
+
+    return app

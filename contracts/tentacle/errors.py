@@ -44,6 +44,8 @@ class TentacleErrorCode(StrEnum):
 
     # ------------------------------------------------------------------ agents
     AGENT_NOT_FOUND = "tentacle.agent_not_found"
+    AGENT_INVALID = "tentacle.agent_invalid"
+    """An agent definition (YAML) that does not validate, or would replace a built-in agent."""
     AGENT_INPUT_INVALID = "tentacle.agent_input_invalid"
     AGENT_OUTPUT_INVALID = "tentacle.agent_output_invalid"
     AGENT_FAILED = "tentacle.agent_failed"

@@ -102,8 +102,11 @@ class AgentSpec(_Spec):
     description: str = Field(min_length=1, max_length=2000)
     version: int = Field(default=1, ge=1)
     runtime: Runtime
-    task_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,47}$")
-    model: str | None = Field(default=None, max_length=200)
+    task_type: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{0,47}$",
+        description="Chooses the model (FLUXOS_LLM_MODELS maps task types to models).",
+    )
     system_prompt: str = Field(default="", max_length=20_000)
     inputs: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     outputs: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})

@@ -1,0 +1,1 @@
+"""The built-in agents, one YAML file each (validated by `tentacle.domain.agents.AgentSpec`)."""

@@ -1,0 +1,30 @@
+"""Agents as capabilities: discover them, and register an organisation's own (YAML)."""
+
+from __future__ import annotations
+
+from contracts.envelope import Meta
+from contracts.tentacle.models import (
+    CapabilityListV1,
+    CapabilityV1,
+    ListCapabilitiesV1,
+    RegisterAgentV1,
+)
+from tentacle.adapters.agent_store import parse_agent
+from tentacle.service.deps import Deps, require_org
+
+
+async def list_capabilities(
+    deps: Deps, request: ListCapabilitiesV1, meta: Meta
+) -> CapabilityListV1:
+    async with deps.db.transaction(org_id=require_org(meta)) as uow:
+        found = await deps.catalog.capabilities(uow.session, request)
+    return CapabilityListV1(capabilities=found)
+
+
+async def register_agent(deps: Deps, request: RegisterAgentV1, meta: Meta) -> CapabilityV1:
+    org_id = require_org(meta)
+    spec = parse_agent(request.yaml)
+    async with deps.db.transaction(org_id=org_id) as uow:
+        await deps.catalog.register(uow.session, org_id, spec)
+        found = await deps.catalog.capabilities(uow.session, ListCapabilitiesV1(detail=True))
+    return next(c for c in found if c.name == spec.name and not c.builtin)
