@@ -50,41 +50,52 @@ SPECS: Final = (
         subject="Verify your email address",
         text=(
             "Hello{% if name %} {{ name }}{% endif %},\n\n"
-            "Please confirm your email address by opening this link:\n{{ verify_url }}\n\n"
-            "If you did not sign up, ignore this message."
+            "{% if code %}Your verification code is {{ code }}.\n{% endif %}"
+            "{% if verify_url %}Confirm your address by opening this link:\n{{ verify_url }}\n"
+            "{% endif %}\nIf you did not sign up, ignore this message."
         ),
         html=(
             "<p>Hello{% if name %} {{ name }}{% endif %},</p>"
-            "<p>Please confirm your email address:</p>"
-            '<p><a href="{{ verify_url }}">Verify my email</a></p>'
+            "{% if code %}<p>Your verification code is <strong>{{ code }}</strong>.</p>"
+            "{% endif %}"
+            '{% if verify_url %}<p><a href="{{ verify_url }}">Verify my email</a></p>{% endif %}'
             "<p>If you did not sign up, ignore this message.</p>"
         ),
-        variables={"name": _NAME, "verify_url": _URL},
-        description="Sent by InkPass when someone signs up or changes their address.",
+        variables={
+            "name": _NAME,
+            "code": _S(required=False, max_length=12, description="A code to type in."),
+            "verify_url": VariableSpecV1(type=VariableType.URL, required=False, max_length=2_000),
+        },
+        description="Sent by InkPass on sign-up or a change of address: a code, a link, or both.",
     ),
     _spec(
         "reset_password",
         subject="Reset your password",
         text=(
             "Hello{% if name %} {{ name }}{% endif %},\n\n"
-            "Someone asked to reset your password. To choose a new one, open:\n{{ reset_url }}\n"
-            "{% if expires_in_minutes %}\nThe link expires in {{ expires_in_minutes }} minutes."
-            "\n{% endif %}\nIf it was not you, ignore this message; your password is unchanged."
+            "Someone asked to reset your password.\n"
+            "{% if code %}Your reset code is {{ code }}.\n{% endif %}"
+            "{% if reset_url %}To choose a new one, open:\n{{ reset_url }}\n{% endif %}"
+            "{% if expires_in_minutes %}\nIt expires in {{ expires_in_minutes }} minutes.\n"
+            "{% endif %}\nIf it was not you, ignore this message; your password is unchanged."
         ),
         html=(
             "<p>Hello{% if name %} {{ name }}{% endif %},</p>"
             "<p>Someone asked to reset your password.</p>"
-            '<p><a href="{{ reset_url }}">Choose a new password</a></p>'
-            "{% if expires_in_minutes %}<p>The link expires in {{ expires_in_minutes }} "
+            "{% if code %}<p>Your reset code is <strong>{{ code }}</strong>.</p>{% endif %}"
+            '{% if reset_url %}<p><a href="{{ reset_url }}">Choose a new password</a></p>'
+            "{% endif %}"
+            "{% if expires_in_minutes %}<p>It expires in {{ expires_in_minutes }} "
             "minutes.</p>{% endif %}"
             "<p>If it was not you, ignore this message; your password is unchanged.</p>"
         ),
         variables={
             "name": _NAME,
-            "reset_url": _URL,
+            "code": _S(required=False, max_length=12),
+            "reset_url": VariableSpecV1(type=VariableType.URL, required=False, max_length=2_000),
             "expires_in_minutes": VariableSpecV1(type=VariableType.INTEGER, required=False),
         },
-        description="Sent by InkPass for a password reset request.",
+        description="Sent by InkPass for a password reset request: a code, a link, or both.",
     ),
     _spec(
         "otp",

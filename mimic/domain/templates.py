@@ -35,6 +35,7 @@ MAX_SUBJECT_CHARS: Final = 998
 MAX_RANGE: Final = 1_000
 MAX_LOOP_DEPTH: Final = 2
 MAX_POWER_EXPONENT: Final = 64
+MAX_INTEGER_BITS: Final = 4096
 
 
 class _Sandbox(SandboxedEnvironment):
@@ -46,14 +47,24 @@ class _Sandbox(SandboxedEnvironment):
         if op == "**":
             if isinstance(right, int | float) and abs(right) > MAX_POWER_EXPONENT:
                 raise SecurityError("exponent too large")
+            if isinstance(left, int) and isinstance(right, int):
+                _check_bits(abs(left).bit_length() * max(right, 0))
             return operator.pow(left, right)
         if op == "*":
             for seq, times in ((left, right), (right, left)):
                 sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
                 if sized and len(seq) * times > MAX_OUTPUT_CHARS:
                     raise SecurityError("repetition too large")
+            if isinstance(left, int) and isinstance(right, int):
+                _check_bits(abs(left).bit_length() + abs(right).bit_length())
             return operator.mul(left, right)
         return super().call_binop(context, op, left, right)
+
+
+def _check_bits(bits: int) -> None:
+    # Chained powers ((9**64)**64)**64 grow past any sane number; refuse before computing.
+    if bits > MAX_INTEGER_BITS:
+        raise SecurityError("number too large")
 
 
 def _bounded_range(*args: int) -> range:
