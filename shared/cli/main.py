@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from shared.cli import contracts, deadletter, down, status, up
+from shared.cli import contracts, deadletter, down, mail, status, up
 
 app = typer.Typer(
     name="fluxos",
@@ -22,6 +22,7 @@ app.command("down")(down.down)
 app.command("status")(status.status)
 app.add_typer(deadletter.app, name="deadletter")
 app.add_typer(contracts.app, name="contracts")
+app.add_typer(mail.app, name="mail")
 app.command("asyncapi")(contracts.asyncapi)
 
 
