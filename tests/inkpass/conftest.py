@@ -125,13 +125,44 @@ async def mailbox(bus: Bus) -> AsyncIterator[Mailbox]:
     await sub.unsubscribe()
 
 
+class Db:
+    """A superuser connection to inkpass's database (every tenant visible), for assertions.
+
+    Opened on first use, so a test may start its inkpass with whatever settings it needs first.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._conn: asyncpg.Connection | None = None
+
+    async def _c(self) -> asyncpg.Connection:
+        if self._conn is None:
+            self._conn = await asyncpg.connect(self._url)
+        return self._conn
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        return list(await (await self._c()).fetch(query, *args))
+
+    async def fetchrow(self, query: str, *args: Any) -> Any:
+        return await (await self._c()).fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        return await (await self._c()).fetchval(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        return str(await (await self._c()).execute(query, *args))
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+
+
 @pytest.fixture
 async def db(
-    inkpass: ServiceApp, platform_settings: PlatformSettings, postgres_server: PostgresServer
-) -> AsyncIterator[asyncpg.Connection]:
-    """A superuser connection to inkpass's database: sees every tenant, for assertions only."""
+    platform_settings: PlatformSettings, postgres_server: PostgresServer
+) -> AsyncIterator[Db]:
     name = derive_service_database(platform_settings, "inkpass").name
-    conn = await asyncpg.connect(postgres_server.url(name))
+    conn = Db(postgres_server.url(name))
     yield conn
     await conn.close()
 
@@ -210,7 +241,7 @@ STATE_TABLES = (
 )
 
 
-async def snapshot(conn: asyncpg.Connection) -> dict[str, list[str]]:
+async def snapshot(conn: Db) -> dict[str, list[str]]:
     state: dict[str, list[str]] = {}
     for table in STATE_TABLES:
         rows = await conn.fetch(f"select to_jsonb(t) as row from {table} t")  # noqa: S608

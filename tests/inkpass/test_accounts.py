@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 import pytest
 from pydantic import SecretStr
 
@@ -32,6 +31,7 @@ from shared.service import ServiceApp
 from shared.settings import PlatformSettings
 from tests.inkpass.conftest import (
     PASSWORD,
+    Db,
     Mailbox,
     StartInkPass,
     login,
@@ -81,7 +81,7 @@ async def test_sign_up_verify_and_sign_in(inkpass: ServiceApp, bus: Bus, mailbox
 
 
 async def test_signing_up_twice_answers_the_same_and_changes_nothing(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     before = await snapshot(db)
@@ -102,7 +102,7 @@ async def test_signing_up_twice_answers_the_same_and_changes_nothing(
 
 
 async def test_mass_assignment_at_sign_up_is_refused(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     email = new_email("mallory")
     msg = bus.message(s.REGISTER, RegisterUserV1(email=email, password=SecretStr(PASSWORD)))
@@ -132,7 +132,7 @@ async def test_tolerant_readers_drop_privileged_fields(
 
 
 async def test_profile_update_cannot_touch_privileged_fields(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     msg = bus.message(
@@ -163,7 +163,7 @@ async def test_profile_update_cannot_touch_privileged_fields(
     ],
 )
 async def test_weak_or_unbounded_passwords_are_refused(
-    inkpass: ServiceApp, bus: Bus, db: asyncpg.Connection, password: str, code: str
+    inkpass: ServiceApp, bus: Bus, db: Db, password: str, code: str
 ) -> None:
     before = await snapshot(db)
     msg = bus.message(s.REGISTER, RegisterUserV1(email=new_email(), password=SecretStr(PASSWORD)))
@@ -208,7 +208,7 @@ async def test_change_password_ends_every_session(
 
 
 async def test_change_password_needs_the_current_one(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     before = await snapshot(db)
@@ -256,7 +256,7 @@ async def test_reset_password_by_emailed_code(
 
 
 async def test_delete_account_needs_reauthentication_and_another_owner(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     before = await snapshot(db)
@@ -278,7 +278,7 @@ async def test_delete_account_needs_reauthentication_and_another_owner(
 
 
 async def test_operators_disable_and_enable_accounts(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     mallory = await new_account(bus, mailbox, "mallory")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 from pydantic import SecretStr
 
 from contracts.inkpass import subjects as s
@@ -22,6 +21,7 @@ from shared.bus import Bus
 from shared.service import ServiceApp
 from tests.inkpass.conftest import (
     Account,
+    Db,
     Mailbox,
     StartInkPass,
     join_as,
@@ -67,7 +67,7 @@ async def test_a_key_is_recognisable_and_verifies(
 
 
 async def test_keys_are_stored_only_as_sha256_and_last_use_is_recorded(
-    start_inkpass: StartInkPass, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    start_inkpass: StartInkPass, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     await start_inkpass(key_use_flush_s=0.1)
     alice = await new_account(bus, mailbox, "alice")
@@ -138,7 +138,7 @@ async def test_revocation_reaches_every_replica(
 
 
 async def test_malformed_tampered_and_expired_keys_are_all_just_invalid(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     bob = await new_account(bus, mailbox, "bob")
@@ -167,7 +167,7 @@ async def test_malformed_tampered_and_expired_keys_are_all_just_invalid(
 
 
 async def test_scopes_cannot_exceed_the_creators_role(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     dev = await join_as(bus, mailbox, alice, "developer")
@@ -185,7 +185,7 @@ async def test_scopes_cannot_exceed_the_creators_role(
 
 
 async def test_keys_of_one_org_are_out_of_reach_of_another(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     mallory = await new_account(bus, mailbox, "mallory")

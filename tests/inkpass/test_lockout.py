@@ -6,13 +6,12 @@ import asyncio
 import statistics
 import time
 
-import asyncpg
-
 from contracts.inkpass.models import LoginStatus
 from shared.bus import Bus, RemoteError
 from shared.service import ServiceApp
 from tests.inkpass.conftest import (
     PASSWORD,
+    Db,
     Mailbox,
     StartInkPass,
     login,
@@ -82,7 +81,7 @@ async def test_a_distributed_attack_hits_the_per_account_limit(
 
 
 async def test_unknown_accounts_and_wrong_passwords_answer_alike(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     before = await snapshot(db)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncpg
 from pydantic import SecretStr
 
 from contracts.inkpass import subjects as s
@@ -20,6 +19,7 @@ from contracts.inkpass.types import Role
 from shared.bus import Bus
 from shared.service import ServiceApp
 from tests.inkpass.conftest import (
+    Db,
     Mailbox,
     join_as,
     new_account,
@@ -44,7 +44,7 @@ async def test_invite_accept_and_list(inkpass: ServiceApp, bus: Bus, mailbox: Ma
 
 
 async def test_an_invitation_is_for_its_address_only_and_once(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     owner = await new_account(bus, mailbox, "owner")
     invited = await new_account(bus, mailbox, "invited")
@@ -81,7 +81,7 @@ async def test_an_invitation_is_for_its_address_only_and_once(
 
 
 async def test_roles_limit_who_may_invite_and_promote(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     owner = await new_account(bus, mailbox, "owner")
     admin = await join_as(bus, mailbox, owner, "admin", "admin")
@@ -131,7 +131,7 @@ async def test_a_role_change_ends_the_members_sessions_there(
 
 
 async def test_the_last_owner_stays(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     owner = await new_account(bus, mailbox, "owner")
     before = await snapshot(db)
@@ -173,7 +173,7 @@ async def test_removal_ends_access_and_members_can_leave(
 
 
 async def test_ids_of_another_tenant_are_simply_not_found(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     alice_dev = await join_as(bus, mailbox, alice, "developer", "dev")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncpg
 from pydantic import SecretStr
 
 from contracts.inkpass import subjects as s
@@ -19,6 +18,7 @@ from shared.bus import Bus
 from shared.service import ServiceApp
 from tests.inkpass.conftest import (
     PASSWORD,
+    Db,
     Mailbox,
     new_account,
     new_email,
@@ -33,7 +33,7 @@ def _without_otps(state: dict[str, list[str]]) -> dict[str, list[str]]:
 
 
 async def test_a_code_for_one_purpose_is_useless_for_another(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     bob = await new_account(bus, mailbox, "bob")
@@ -98,7 +98,7 @@ async def test_five_wrong_guesses_kill_the_code(
 
 
 async def test_an_expired_code_is_refused(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     email = new_email("late")
     await bus.request(s.REGISTER, RegisterUserV1(email=email, password=SecretStr(PASSWORD)))
@@ -113,7 +113,7 @@ async def test_an_expired_code_is_refused(
 
 
 async def test_requests_answer_alike_and_are_throttled(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     nobody = new_email("nobody")
     reply = await bus.request(

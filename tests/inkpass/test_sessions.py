@@ -8,7 +8,6 @@ import sys
 from collections.abc import AsyncIterator
 from functools import partial
 
-import asyncpg
 import pytest
 from pydantic import SecretStr
 
@@ -28,6 +27,7 @@ from shared.bus import Bus, RemoteError
 from shared.service import ServiceApp
 from shared.settings import PlatformSettings
 from tests.inkpass.conftest import (
+    Db,
     Mailbox,
     new_account,
     raw_request,
@@ -64,7 +64,7 @@ async def _rejected(verifier: LocalVerifier, token: SecretStr) -> bool:
 
 
 async def test_refresh_rotates_and_reuse_ends_the_whole_family(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, verifier: LocalVerifier, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, verifier: LocalVerifier, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     second = await _refresh(bus, alice.refresh)
@@ -91,7 +91,7 @@ async def test_refresh_rotates_and_reuse_ends_the_whole_family(
 
 
 async def test_concurrent_refreshes_cannot_fork_a_family(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     results = await asyncio.gather(
@@ -159,7 +159,7 @@ async def test_revoke_all_ends_sessions_in_every_org(
 
 
 async def test_switching_orgs_needs_membership(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     bob = await new_account(bus, mailbox, "bob")

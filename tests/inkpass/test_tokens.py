@@ -15,7 +15,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -35,7 +34,7 @@ from shared.auth import LocalVerifier, TokenCodec, TokenRejected, token_signing_
 from shared.bus import Bus
 from shared.service import ServiceApp
 from shared.settings import PlatformSettings
-from tests.inkpass.conftest import Account, Mailbox, new_account, remote_error, snapshot
+from tests.inkpass.conftest import Account, Db, Mailbox, new_account, remote_error, snapshot
 
 
 def _b64(data: bytes) -> str:
@@ -161,7 +160,7 @@ async def test_every_token_attack_gets_a_stable_code_and_changes_nothing(
     bus: Bus,
     verifier: LocalVerifier,
     platform_settings: PlatformSettings,
-    db: asyncpg.Connection,
+    db: Db,
 ) -> None:
     key = token_signing_key(platform_settings)
     before = await snapshot(db)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qs, urlparse
 
-import asyncpg
 import pyotp
 from pydantic import SecretStr
 
@@ -27,6 +26,7 @@ from shared.service import ServiceApp
 from tests.inkpass.conftest import (
     PASSWORD,
     Account,
+    Db,
     Mailbox,
     login,
     new_account,
@@ -62,7 +62,7 @@ async def _challenge(bus: Bus, account: Account) -> str:
 
 
 async def test_enrol_confirm_and_sign_in_with_a_second_factor(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     enrolment = await bus.request(s.ENROLL_TOTP, EnrollTotpV1(access_token=alice.access))
@@ -105,7 +105,7 @@ async def test_enrol_confirm_and_sign_in_with_a_second_factor(
 
 
 async def test_a_used_code_is_never_accepted_again(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     secret, _ = await _enable(bus, alice)
@@ -189,7 +189,7 @@ async def test_second_factor_attempts_are_rate_limited(
 
 
 async def test_disabling_needs_reauthentication(
-    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: asyncpg.Connection
+    inkpass: ServiceApp, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     alice = await new_account(bus, mailbox, "alice")
     secret, codes = await _enable(bus, alice)
