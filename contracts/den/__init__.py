@@ -1,15 +1,20 @@
 """Contracts of den.
 
-Files: folders, metadata, public and private access, signed URLs.
+Files: folders, metadata, public and private access, signed URLs. Metadata, folders, links and
+upload authorisations travel on the bus; bytes go over den's HTTP endpoints only, through the
+signed URLs these requests return (or a public file's URL).
 """
 
 from __future__ import annotations
 
+from contracts.den.streams import DEN_EVENTS
+from contracts.den.subjects import EVENTS, REQUESTS, SERVICE
 from contracts.platform.health import health_subject
 
-SERVICE = "den"
 HEALTH = health_subject(SERVICE)
 
-SUBJECTS = (HEALTH,)
-STREAMS = ()
+SUBJECTS = (HEALTH, *REQUESTS, *EVENTS)
+STREAMS = (DEN_EVENTS,)
 CONSUMERS = ()
+
+__all__ = ["CONSUMERS", "HEALTH", "SERVICE", "STREAMS", "SUBJECTS"]
