@@ -1,0 +1,306 @@
+"""Crashes between storing bytes and recording them leave nothing behind once reconciled.
+
+The real thing first: den as its own process, killed with SIGKILL in the middle of an upload;
+then the precise critical points, reached in-process by stopping a writer exactly there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from nats.js import api
+from sqlalchemy import text
+
+from contracts.den import HEALTH
+from contracts.den import subjects as s
+from contracts.den.models import (
+    AuthorizeUploadV1,
+    CreateLinkV1,
+    GetFileV1,
+    GetQuotaV1,
+    GetUploadV1,
+    UploadState,
+)
+from contracts.platform.health import HealthCheckV1, HealthStatus
+from den.adapters import repository as repo
+from den.app import build_den
+from den.service.context import Den
+from den.service.receive_upload import _Receiver, receive_upload
+from den.service.reconcile import reconcile, sweep_orphans
+from den.settings import DenSettings
+from shared.bus import Bus, BusUnavailable
+from shared.settings import PlatformSettings
+from tests.den.conftest import CHUNK, ORG, PART, USER, DenClient, pattern
+from tests.shared.bus.conftest import eventually
+
+TUS = {"Tus-Resumable": "1.0.0"}
+OFFSET_TYPE = {"Content-Type": "application/offset+octet-stream"}
+
+
+def den_of(client: DenClient) -> Den:
+    """Another den over the same database and bus: what a second replica would be."""
+    settings = client.app.settings
+    assert isinstance(settings, DenSettings)
+    return build_den(settings, client.app)
+
+
+async def chunk_subjects(client: DenClient) -> set[str]:
+    info = await client.bus.js.stream_info("OBJ_den", subjects_filter="$O.den.C.>")
+    return set(info.state.subjects or {})
+
+
+async def _create(client: DenClient, length: int) -> tuple[str, str]:
+    auth = await client.authorize(name="crash.bin")
+    response = await client.http.post(
+        auth.create_url, headers={**TUS, "Upload-Length": str(length)}
+    )
+    assert response.status_code == 201, response.text
+    return auth.upload.upload_id, response.headers["location"]
+
+
+def _env(settings: PlatformSettings) -> dict[str, str]:
+    assert settings.database_url is not None
+    assert settings.secret_key is not None
+    env = dict(os.environ)
+    env.update(
+        {
+            "FLUXOS_NATS_URL": settings.nats_url,
+            "FLUXOS_DATABASE_URL": settings.database_url,
+            "FLUXOS_DATABASE_PREFIX": settings.database_prefix,
+            "FLUXOS_SECRET_KEY": settings.secret_key.get_secret_value(),
+            "DEN_HTTP_PORT": "0",
+            "DEN_CHUNK_BYTES": str(CHUNK),
+            "DEN_PART_BYTES": str(PART),
+            "DEN_WRITER_LEASE_S": "1",
+            "DEN_RECONCILE_INTERVAL_S": "3600",
+        }
+    )
+    return env
+
+
+async def test_sigkill_mid_upload_is_reconciled_and_the_upload_resumes(
+    den_factory: Any, platform_settings: PlatformSettings
+) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "den",
+        env=_env(platform_settings),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    bus = await Bus(platform_settings, name="crash-probe").connect()
+    http = httpx.AsyncClient(timeout=10)
+    data = pattern(4 * PART, seed=21)
+    try:
+
+        async def healthy() -> bool:
+            try:
+                health = await bus.request(HEALTH, HealthCheckV1(), timeout=1)
+            except BusUnavailable:
+                return False
+            return health.status is HealthStatus.OK
+
+        await eventually(healthy, timeout=30)
+        auth = await bus.request(
+            s.UPLOAD_AUTHORIZE, AuthorizeUploadV1(name="crash.bin"), org_id=ORG, actor=USER
+        )
+        upload_id = auth.upload.upload_id
+        created = await http.post(auth.create_url, headers={**TUS, "Upload-Length": str(len(data))})
+        url = created.headers["location"]
+        sent = 2 * PART + 2 * CHUNK + 100
+        never = asyncio.Event()
+
+        async def body() -> AsyncIterator[bytes]:
+            yield data[:sent]
+            await never.wait()  # the process dies with this request in flight
+
+        patch = asyncio.create_task(
+            http.patch(
+                url,
+                content=body(),
+                headers={**TUS, **OFFSET_TYPE, "Upload-Offset": "0"},
+            )
+        )
+
+        async def two_parts_and_chunks_of_a_third() -> bool:
+            head = await http.head(url, headers=TUS)
+            info = await bus.js.stream_info("OBJ_den", subjects_filter="$O.den.C.>")
+            subjects = info.state.subjects or {}
+            return head.headers["upload-offset"] == str(2 * PART) and len(subjects) == 3
+
+        await eventually(two_parts_and_chunks_of_a_third)
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+        patch.cancel()  # its body waits for ever; the server it talked to is gone
+        with contextlib.suppress(BaseException):
+            await patch
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await http.aclose()
+        await bus.close()
+
+    # A fresh replica, after the dead writer's lease ran out.
+    client: DenClient = await den_factory()
+    den = den_of(client)
+    state = await client.ask(s.UPLOAD_GET, GetUploadV1(upload_id=upload_id))
+    assert (state.state, state.offset) == (UploadState.RECEIVING, 2 * PART)
+    assert len(await chunk_subjects(client)) == 3  # the dead part's chunks are still there
+    report = await reconcile(den, now=den.now() + timedelta(seconds=5))
+    assert (report.released_leases, report.removed_parts) == (1, 1)
+    assert len(await chunk_subjects(client)) == 2
+    async with client.app.db.transaction(org_id=ORG) as uow:
+        parts = await repo.parts_of(uow.session, upload_id)
+    assert [(p.part_no, p.written) for p in parts] == [(0, True), (1, True)]
+    orphans = await sweep_orphans(den)
+    assert (orphans.orphan_objects, orphans.orphan_chunks) == (0, 0)
+    # The client resumes against the new replica and the file is whole.
+    resumed = urlunsplit(urlsplit(url)._replace(netloc=urlsplit(client.base).netloc))
+    response = await client.http.patch(
+        resumed,
+        content=data[2 * PART :],
+        headers={**TUS, **OFFSET_TYPE, "Upload-Offset": str(2 * PART)},
+    )
+    assert response.status_code == 204, response.text
+    file = await client.ask(s.FILE_GET, GetFileV1(file_id=response.headers["den-file-id"]))
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+
+
+async def test_crash_after_bytes_before_their_record(den: DenClient) -> None:
+    """The writer stored a whole part (chunks and metadata) and died before recording it."""
+    replica = den_of(den)
+    upload_id, _ = await _create(den, 3 * PART)
+    writer = _Receiver(replica, ORG, upload_id, None)
+    await writer.claim(0, None)
+    part = await writer._open(0)
+    await part.writer.write(pattern(PART))
+    await part.writer.finish()  # bytes and object metadata stored...
+    # ...and here the process dies: no record, no release.
+    assert len(await chunk_subjects(den)) == 1
+    quiet = await reconcile(replica)  # the lease still runs: nothing is touched yet
+    assert quiet.removed_parts == 0
+    assert len(await chunk_subjects(den)) == 1
+    report = await reconcile(replica, now=replica.now() + timedelta(seconds=60))
+    assert report.removed_parts == 1
+    assert await den.stored_messages() == 0
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=upload_id))
+    assert (state.state, state.offset) == (UploadState.RECEIVING, 0)
+
+
+async def test_a_cancelled_request_leaves_nothing(den: DenClient) -> None:
+    replica = den_of(den)
+    upload_id, _ = await _create(den, 3 * PART)
+    gate = asyncio.Event()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield pattern(PART + 2 * CHUNK)
+        await gate.wait()
+
+    task = asyncio.create_task(
+        receive_upload(replica, ORG, upload_id, offset=0, body=body(), checksum=None)
+    )
+
+    async def chunks_stored() -> bool:
+        return len(await chunk_subjects(den)) == 2
+
+    await eventually(chunks_stored)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert await den.stored_messages() == 0
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=upload_id))
+    assert state.offset == 0
+
+
+async def test_expired_uploads_release_quota_and_bytes(den: DenClient) -> None:
+    replica = den_of(den)
+    upload_id, url = await _create(den, 3 * PART)
+    response = await den.http.patch(
+        url, content=pattern(PART + 1), headers={**TUS, **OFFSET_TYPE, "Upload-Offset": "0"}
+    )
+    assert response.status_code == 204
+    assert (await den.ask(s.QUOTA_GET, GetQuotaV1())).reserved_bytes == 3 * PART
+    report = await reconcile(replica, now=replica.now() + timedelta(days=2))
+    assert report.expired_uploads == 1
+    assert await den.stored_messages() == 0
+    quota = await den.ask(s.QUOTA_GET, GetQuotaV1())
+    assert (quota.used_bytes, quota.reserved_bytes) == (0, 0)
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=upload_id))
+    assert state.state is UploadState.EXPIRED
+    head = await den.http.head(url, headers=TUS)
+    assert head.status_code == 410
+
+
+async def test_an_interrupted_purge_is_finished(den: DenClient) -> None:
+    replica = den_of(den)
+    file = await den.put(pattern(PART + 5), name="doomed.bin")
+    kept = await den.put(b"kept", name="kept.bin")
+    # As if the purge's transaction committed and the process died before removing bytes.
+    async with den.app.db.transaction(org_id=ORG) as uow:
+        row = await repo.get_file(uow.session, file.file_id)
+        assert row is not None
+        await repo.delete_file(uow.session, file.file_id)
+        await repo.update_blob(uow.session, str(row.blob_id), state="purging")
+        await repo.schedule_sweep(uow.session, ORG, replica.now())
+    report = await reconcile(replica)
+    assert report.purged_blobs == 1
+    assert await den.stored_messages() == 2  # kept.bin: one chunk, one metadata
+    async with den.app.db.transaction(org_id=ORG) as uow:
+        count = await uow.session.scalar(text("select count(*) from den_blobs"))
+    assert count == 1
+    assert (await den.ask(s.FILE_GET, GetFileV1(file_id=kept.file_id))).name == "kept.bin"
+
+
+async def test_unknown_objects_in_the_bucket_are_swept(den: DenClient) -> None:
+    replica = den_of(den)
+    data = pattern(PART + 10)
+    file = await den.put(data, name="legit.bin")
+    js = den.bus.js
+    store = await js.object_store("den")
+    ghost = "org-acme/0190b5b0-0000-7000-8000-000000000000/0"
+    await store.put(ghost, b"nobody knows me")
+    await store.put("not-even-a-den-name", b"stray")
+    await js.publish("$O.den.C.deadbeefchunksonly", b"half-written")
+    report = await sweep_orphans(replica)
+    assert (report.orphan_objects, report.orphan_chunks) == (2, 1)
+    names = {info.name for info in await store.list(ignore_deletes=True)}
+    blob = _blob_of(await _file_row(den, file.file_id))
+    assert names == {f"{ORG}/{blob}/0", f"{ORG}/{blob}/1"}
+    link = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
+    assert (await den.http.get(link.url)).content == data
+
+
+async def _file_row(den: DenClient, file_id: str) -> Any:
+    async with den.app.db.transaction(org_id=ORG) as uow:
+        return await repo.get_file(uow.session, file_id)
+
+
+def _blob_of(row: Any) -> str:
+    return str(row.blob_id)
+
+
+async def test_den_writes_the_standard_object_store_layout(den: DenClient) -> None:
+    data = pattern(PART + 123, seed=9)
+    file = await den.put(data, name="compat.bin")
+    store = await den.bus.js.object_store("den")
+    blob = _blob_of(await _file_row(den, file.file_id))
+    whole = b""
+    for part_no in (0, 1):
+        result = await store.get(f"{ORG}/{blob}/{part_no}")  # nats-py checks the digest
+        info: api.ObjectInfo = result.info
+        assert info.options is not None
+        assert info.options.max_chunk_size == CHUNK
+        whole += result.data or b""
+    assert whole == data

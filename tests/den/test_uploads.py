@@ -1,0 +1,340 @@
+"""Uploads over real HTTP: tus 1.0 (creation, resume, checksum, termination) and one-shot PUT."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from contracts.den import subjects as s
+from contracts.den.errors import DenErrorCode
+from contracts.den.models import (
+    CancelUploadV1,
+    ConflictPolicy,
+    CreateFolderV1,
+    DeleteFolderV1,
+    GetFileV1,
+    GetUploadV1,
+    UploadState,
+)
+from shared.bus import RemoteError
+from tests.den.conftest import OTHER_ORG, PART, DenClient, pattern, sha256_b64
+from tests.shared.bus.conftest import eventually
+
+TUS = {"Tus-Resumable": "1.0.0"}
+OFFSET_TYPE = {"Content-Type": "application/offset+octet-stream"}
+
+
+def _meta(**values: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+def _error(response: httpx.Response) -> str:
+    code = response.headers["den-error-code"]
+    if response.request.method != "HEAD":
+        assert response.json()["error"]["code"] == code
+    return code
+
+
+async def _create(den: DenClient, length: int, name: str = "up.bin", **fields: object) -> str:
+    auth = await den.authorize(**fields)  # type: ignore[arg-type]
+    response = await den.http.post(
+        auth.create_url,
+        headers={**TUS, "Upload-Length": str(length), "Upload-Metadata": _meta(filename=name)},
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["upload-expires"]
+    return response.headers["location"]
+
+
+async def _patch(
+    den: DenClient, url: str, offset: int, body: bytes, **headers: str
+) -> httpx.Response:
+    return await den.http.patch(
+        url, content=body, headers={**TUS, **OFFSET_TYPE, "Upload-Offset": str(offset), **headers}
+    )
+
+
+async def test_capabilities(den: DenClient) -> None:
+    response = await den.http.options(f"{den.base}/v1/orgs/any/uploads")
+    assert response.status_code == 204
+    h = response.headers
+    assert h["tus-version"] == "1.0.0"
+    assert h["tus-resumable"] == "1.0.0"
+    assert set(h["tus-extension"].split(",")) >= {"creation", "checksum", "termination"}
+    assert h["tus-checksum-algorithm"] == "sha256"
+    assert int(h["tus-max-size"]) == 1024 * 1024
+
+
+async def test_a_resumable_upload_in_pieces(den: DenClient) -> None:
+    data = pattern(2 * PART + 777, seed=11)
+    url = await _create(den, len(data), name="résumé.pdf")
+    head = await den.http.head(url, headers=TUS)
+    assert head.status_code == 200
+    assert (head.headers["upload-offset"], head.headers["upload-length"]) == ("0", str(len(data)))
+    assert head.headers["cache-control"] == "no-store"
+    cuts = [0, 1000, PART + 5, len(data)]
+    for start, end in itertools.pairwise(cuts):
+        response = await _patch(den, url, start, data[start:end])
+        assert response.status_code == 204, response.text
+        assert response.headers["upload-offset"] == str(end)
+    file_id = response.headers["den-file-id"]
+    file = await den.ask(s.FILE_GET, GetFileV1(file_id=file_id))
+    assert (file.name, file.size) == ("résumé.pdf", len(data))
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+    done = await den.http.head(url, headers=TUS)
+    assert done.headers["upload-offset"] == str(len(data))
+    assert done.headers["den-file-id"] == file_id
+
+
+async def test_checksums_offsets_and_headers_are_enforced(den: DenClient) -> None:
+    data = pattern(PART + 100, seed=12)
+    url = await _create(den, len(data))
+    ok = await _patch(
+        den, url, 0, data[:500], **{"Upload-Checksum": "sha256 " + sha256_b64(data[:500])}
+    )
+    assert ok.status_code == 204
+    stored = await den.stored_messages()
+    cases = [
+        (  # the checksum of other bytes: 460, and the body is dropped
+            await _patch(
+                den, url, 500, data[500:], **{"Upload-Checksum": "sha256 " + sha256_b64(b"x")}
+            ),
+            460,
+            DenErrorCode.CHECKSUM_MISMATCH,
+        ),
+        (
+            await _patch(den, url, 500, data[500:], **{"Upload-Checksum": "md5 AAAA"}),
+            400,
+            DenErrorCode.UNSUPPORTED_CHECKSUM,
+        ),
+        (await _patch(den, url, 0, data), 409, DenErrorCode.OFFSET_MISMATCH),
+        (await _patch(den, url, 501, data[501:]), 409, DenErrorCode.OFFSET_MISMATCH),
+        (
+            await den.http.patch(
+                url,
+                content=data[500:],
+                headers={**TUS, "Content-Type": "text/plain", "Upload-Offset": "500"},
+            ),
+            415,
+            DenErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            await den.http.patch(
+                url, content=data[500:], headers={**OFFSET_TYPE, "Upload-Offset": "500"}
+            ),
+            412,
+            DenErrorCode.UNSUPPORTED_VERSION,
+        ),
+        (
+            await den.http.patch(url, content=b"x", headers={**TUS, **OFFSET_TYPE}),
+            400,
+            DenErrorCode.BAD_REQUEST,
+        ),
+        (await _patch(den, url, 500, data[500:] + b"extra"), 413, DenErrorCode.TOO_LARGE),
+    ]
+    for response, status, code in cases:
+        assert (response.status_code, _error(response)) == (status, code), response.text
+        assert response.headers["tus-resumable"] == "1.0.0"
+    conflict = cases[2][0]
+    assert conflict.headers["upload-offset"] == "500"
+    assert await den.stored_messages() == stored
+    assert (await den.http.head(url, headers=TUS)).headers["upload-offset"] == "500"
+    good = await _patch(
+        den, url, 500, data[500:], **{"Upload-Checksum": "sha256 " + sha256_b64(data[500:])}
+    )
+    assert good.status_code == 204
+    assert "den-file-id" in good.headers
+
+
+async def test_an_interrupted_request_keeps_what_arrived(den: DenClient) -> None:
+    data = pattern(3 * PART, seed=13)
+    url = await _create(den, len(data))
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    sent = 2 * PART + 100
+    writer.write(
+        (
+            f"PATCH {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
+            f"Upload-Offset: 0\r\nContent-Length: {len(data)}\r\n\r\n"
+        ).encode()
+        + data[:sent]
+    )
+    await writer.drain()
+
+    async def offset_is_kept() -> bool:
+        head = await den.http.head(url, headers=TUS)
+        return int(head.headers["upload-offset"]) == sent
+
+    # The server keeps reading until the connection goes; then it commits what it has.
+    await asyncio.sleep(0.2)
+    writer.close()
+    await eventually(offset_is_kept)
+    del reader
+    response = None
+    for _ in range(50):  # the interrupted request may still hold the upload for a moment
+        response = await _patch(den, url, sent, data[sent:])
+        if response.status_code != 423:
+            break
+        await asyncio.sleep(0.1)
+    assert response is not None
+    assert response.status_code == 204, response.text
+    file = await den.ask(s.FILE_GET, GetFileV1(file_id=response.headers["den-file-id"]))
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+
+
+async def test_one_writer_at_a_time(den: DenClient) -> None:
+    data = pattern(2 * PART, seed=14)
+    url = await _create(den, len(data))
+    release = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield data[:PART]
+        await release.wait()
+        yield data[PART:]
+
+    first = asyncio.create_task(
+        den.http.patch(
+            url,
+            content=slow(),
+            headers={**TUS, **OFFSET_TYPE, "Upload-Offset": "0", "Content-Length": str(len(data))},
+        )
+    )
+
+    async def first_part_stored() -> bool:
+        head = await den.http.head(url, headers=TUS)
+        return head.headers["upload-offset"] == str(PART)
+
+    await eventually(first_part_stored)
+    for offset in (0, PART):  # whatever the offset, the holder comes first
+        response = await _patch(den, url, offset, data[offset:])
+        assert response.status_code == 423
+        assert _error(response) == DenErrorCode.UPLOAD_BUSY
+    release.set()
+    assert (await first).status_code == 204
+
+
+async def test_creation_rules(den: DenClient) -> None:
+    auth = await den.authorize()
+    post = den.http.post
+    too_big = await post(auth.create_url, headers={**TUS, "Upload-Length": str(2 * 1024 * 1024)})
+    assert too_big.status_code == 413
+    assert _error(too_big) == DenErrorCode.TOO_LARGE
+    no_length = await post(auth.create_url, headers={**TUS, "Upload-Defer-Length": "1"})
+    assert no_length.status_code == 400
+    no_name = await post(auth.create_url, headers={**TUS, "Upload-Length": "3"})
+    assert no_name.status_code == 400
+    assert _error(no_name) == DenErrorCode.INVALID_NAME
+    for evil in ("../../etc/passwd", "a/b", "x\x00.png", ".."):
+        traversal = await post(
+            auth.create_url,
+            headers={**TUS, "Upload-Length": "3", "Upload-Metadata": _meta(filename=evil)},
+        )
+        assert traversal.status_code == 400
+        assert _error(traversal) == DenErrorCode.INVALID_NAME
+    bad_meta = await post(
+        auth.create_url, headers={**TUS, "Upload-Length": "3", "Upload-Metadata": "filename %%%"}
+    )
+    assert bad_meta.status_code == 400
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=auth.upload.upload_id))
+    assert state.state is UploadState.AUTHORIZED
+    assert state.name is None
+    # Creation with the body in the same request; a retried creation is answered the same.
+    headers = {**TUS, **OFFSET_TYPE, "Upload-Length": "5", "Upload-Metadata": _meta(filename="a")}
+    created = await post(auth.create_url, headers=headers, content=b"hello")
+    assert created.status_code == 201
+    assert created.headers["upload-offset"] == "5"
+    again = await post(auth.create_url, headers={**TUS, "Upload-Length": "5"})
+    assert again.status_code == 410
+    assert _error(again) == DenErrorCode.UPLOAD_CLOSED
+    tampered = created.headers["location"].replace("signature=", "signature=x")
+    assert (await den.http.head(tampered, headers=TUS)).status_code == 403
+
+
+async def test_termination(den: DenClient) -> None:
+    url = await _create(den, 3 * PART)
+    assert (await _patch(den, url, 0, pattern(PART + 10))).status_code == 204
+    assert await den.stored_messages() > 0
+    deleted = await den.http.delete(url, headers=TUS)
+    assert deleted.status_code == 204
+    assert await den.stored_messages() == 0
+    gone = await den.http.head(url, headers=TUS)
+    assert gone.status_code == 410
+    assert _error(gone) == DenErrorCode.UPLOAD_CLOSED
+    assert (await _patch(den, url, PART + 10, b"x")).status_code == 410
+    assert (await den.http.delete(url, headers=TUS)).status_code == 410
+
+
+async def test_single_request_uploads(den: DenClient) -> None:
+    async def chunks(data: bytes) -> AsyncIterator[bytes]:
+        for i in range(0, len(data), 3000):
+            yield data[i : i + 3000]
+
+    data = pattern(PART * 2 + 3, seed=15)
+    auth = await den.authorize(name="streamed.bin")
+    response = await den.http.put(auth.put_url, content=chunks(data))  # no Content-Length
+    assert response.status_code == 201, response.text
+    assert response.json()["sha256"] == hashlib.sha256(data).hexdigest()
+    again = await den.http.put(auth.put_url, content=b"more")
+    assert again.status_code == 410
+    assert _error(again) == DenErrorCode.UPLOAD_CLOSED
+    stored = await den.stored_messages()
+    # Oversize, announced or streamed: refused, nothing kept.
+    auth = await den.authorize(name="big.bin", max_bytes=PART)
+    response = await den.http.put(auth.put_url, content=pattern(PART + 1))
+    assert response.status_code == 413
+    assert _error(response) == DenErrorCode.TOO_LARGE
+    auth = await den.authorize(name="big.bin", max_bytes=PART)
+    response = await den.http.put(auth.put_url, content=chunks(pattern(PART + 1)))
+    assert response.status_code == 413
+    assert _error(response) == DenErrorCode.TOO_LARGE
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=auth.upload.upload_id))
+    assert state.state is UploadState.FAILED
+    auth = await den.authorize(name="sum.bin")
+    response = await den.http.put(
+        auth.put_url, content=b"abc", headers={"Upload-Checksum": "sha256 " + sha256_b64(b"abd")}
+    )
+    assert response.status_code == 460
+    auth = await den.authorize()
+    response = await den.http.put(auth.put_url + "&filename=..%2F..%2Fx", content=b"abc")
+    assert response.status_code == 400
+    assert _error(response) == DenErrorCode.INVALID_NAME
+    named = await den.http.put(auth.put_url + "&filename=ok.txt", content=b"abc")
+    assert named.status_code == 201
+    assert named.json()["name"] == "ok.txt"
+    assert await den.stored_messages() == stored + 2  # one chunk and its metadata
+
+
+async def test_conflicts_and_targets(den: DenClient) -> None:
+    await den.put(b"1", name="same.txt")
+    second = await den.put(b"2", name="same.txt")
+    assert second.name == "same (1).txt"
+    with pytest.raises(RemoteError) as exc:
+        await den.authorize(name="same.txt", on_conflict=ConflictPolicy.FAIL)
+    assert exc.value.code == DenErrorCode.NAME_TAKEN
+    folder = await den.ask(s.FOLDER_CREATE, CreateFolderV1(name="mine"))
+    with pytest.raises(RemoteError) as exc:
+        await den.authorize(org=OTHER_ORG, folder_id=folder.folder_id)
+    assert exc.value.code == DenErrorCode.FOLDER_NOT_FOUND
+    with pytest.raises(RemoteError) as exc:
+        await den.authorize(lifetime_s=10**9)
+    assert exc.value.code == DenErrorCode.INVALID_LIFETIME
+    # A folder with an upload in progress cannot be deleted from under it.
+    auth = await den.authorize(name="in.txt", folder_id=folder.folder_id)
+    with pytest.raises(RemoteError) as exc:
+        await den.ask(s.FOLDER_DELETE, DeleteFolderV1(folder_id=folder.folder_id))
+    assert exc.value.code == DenErrorCode.FOLDER_NOT_EMPTY
+    cancelled = await den.ask(s.UPLOAD_CANCEL, CancelUploadV1(upload_id=auth.upload.upload_id))
+    assert cancelled.state is UploadState.CANCELLED
+    response = await den.http.put(auth.put_url, content=b"late")
+    assert response.status_code == 410
+    with pytest.raises(RemoteError) as exc:
+        await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=auth.upload.upload_id), org=OTHER_ORG)
+    assert exc.value.code == DenErrorCode.UPLOAD_NOT_FOUND
