@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"bus": "bench.bus"}
+BENCHMARKS = {"bus": "bench.bus", "auth": "bench.auth"}
 
 
 def main(argv: list[str]) -> int:
