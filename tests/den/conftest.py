@@ -151,4 +151,3 @@ async def den_factory(
 async def den(den_factory: Any) -> DenClient:
     client: DenClient = await den_factory()
     return client
-
