@@ -10,10 +10,16 @@ Decision for an actor, an action and a resource:
 3. Otherwise an allow policy that applies allows.
 4. Otherwise: denied by default.
 
-Attributes live in three namespaces, and only trusted sources fill them: `actor.*` from inkpass's
-own records (never from the request), `resource.*` from the service that owns the resource,
-`context.*` from inkpass's clock and the edge's view of the client address. A condition on a
-missing attribute is false, so it neither grants nor, in a deny policy, refuses.
+Attributes live in three namespaces, and only trusted sources fill them:
+
+* `actor.*` from inkpass's own records, never from the request: type, user_id, key_id, roles,
+  scopes, email_verified, mfa_enrolled, mfa, and attributes.<key> (set by the org's admins);
+* `resource.*` from the service that owns the resource: type, id, attributes.<key>;
+* `context.*` from inkpass's clock (hour, weekday, UTC) and the edge's view of the client's
+  address (source_ip).
+
+A condition on a missing attribute is false, so it neither grants nor, in a deny policy,
+refuses.
 """
 
 from __future__ import annotations
@@ -61,7 +67,10 @@ class Principal:
     api_key_id: str | None = None
     scopes: tuple[str, ...] = ()
     email_verified: bool = False
+    mfa_enrolled: bool = False
     mfa: bool = False
+    """Whether the session passed a second factor. authz.check names no session, so there it is
+    False: a policy demanding a second factor fails closed, never open."""
 
     def namespace(self) -> dict[str, Any]:
         return {
@@ -71,6 +80,7 @@ class Principal:
             "roles": [r.value for r in self.roles],
             "scopes": list(self.scopes),
             "email_verified": self.email_verified,
+            "mfa_enrolled": self.mfa_enrolled,
             "mfa": self.mfa,
             "attributes": dict(self.attributes),
         }

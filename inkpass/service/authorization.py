@@ -50,7 +50,7 @@ async def user_principal(
             roles=(membership.role,),
             attributes=membership.attributes,
             email_verified=user.email_verified,
-            mfa=await factors.is_enabled(session, user_id),
+            mfa_enrolled=await factors.is_enabled(session, user_id),
         )
     deps.authz.put_principal(org_id, "user", user_id, KnownPrincipal(principal), generation)
     return principal
@@ -76,6 +76,7 @@ async def key_principal(
                 api_key_id=key.id,
                 scopes=key.scopes,
                 email_verified=creator.email_verified,
+                mfa_enrolled=creator.mfa_enrolled,
             )
     deps.authz.put_principal(org_id, "api_key", key_id, KnownPrincipal(principal), generation)
     return principal
@@ -116,6 +117,7 @@ async def require(
         roles=(role,),
         attributes=principal.attributes,
         email_verified=principal.email_verified,
+        mfa_enrolled=principal.mfa_enrolled,
         mfa=mfa,
     )
     target = resource or {"type": "org", "id": org_id, "attributes": {}}

@@ -309,3 +309,19 @@ async def test_registration_helper_round_trip(
     email = new_email()
     user_id = await register(bus, mailbox, email)
     assert (await tokens(bus, email)).user_id == user_id
+
+
+async def test_hashes_follow_the_parameters_at_the_next_sign_in(
+    start_inkpass: StartInkPass, bus: Bus, mailbox: Mailbox, db: Db
+) -> None:
+    first = await start_inkpass(argon2_memory_kib=256, argon2_time_cost=1)
+    alice = await new_account(bus, mailbox, "alice")
+    query = "select password_hash from users where id = $1"
+    assert "$m=256,t=1," in await db.fetchval(query, alice.user_id)
+    await first.stop()
+    await start_inkpass(argon2_memory_kib=512, argon2_time_cost=2)
+    await tokens(bus, alice.email)
+    upgraded = await db.fetchval(query, alice.user_id)
+    assert upgraded.startswith("$argon2id$")
+    assert "$m=512,t=2," in upgraded
+    await tokens(bus, alice.email)  # and the upgraded hash verifies

@@ -22,12 +22,15 @@ from contracts.inkpass.models import (
 )
 from contracts.inkpass.types import OtpPurpose
 from shared.bus import Bus
+from shared.crypto import Keyring
 from shared.service import ServiceApp
+from shared.settings import PlatformSettings
 from tests.inkpass.conftest import (
     PASSWORD,
     Account,
     Db,
     Mailbox,
+    StartInkPass,
     login,
     new_account,
     remote_error,
@@ -262,3 +265,35 @@ async def test_backup_codes_can_be_replaced(
         ),
     )
     assert done.status is LoginStatus.AUTHENTICATED
+
+
+async def test_secrets_move_to_a_new_key_version_when_used(
+    start_inkpass: StartInkPass,
+    platform_settings: PlatformSettings,
+    bus: Bus,
+    mailbox: Mailbox,
+    db: Db,
+) -> None:
+    old = {1: SecretStr("first-key-" + "x" * 30)}
+    first = await start_inkpass(
+        platform=platform_settings.model_copy(update={"encryption_keys": old})
+    )
+    alice = await new_account(bus, mailbox, "alice")
+    secret, _ = await _enable(bus, alice)
+    sealed = await db.fetchval(
+        "select secret_enc from totp_factors where user_id = $1", alice.user_id
+    )
+    assert Keyring.version_of(sealed) == 1
+    await first.stop()
+    rotated = {**old, 2: SecretStr("second-key-" + "y" * 30)}
+    await start_inkpass(platform=platform_settings.model_copy(update={"encryption_keys": rotated}))
+    challenge = await _challenge(bus, alice)
+    done = await bus.request(
+        s.COMPLETE_MFA,
+        CompleteMfaV1(mfa_token=SecretStr(challenge), totp_code=SecretStr(_code(secret, 1))),
+    )
+    assert done.status is LoginStatus.AUTHENTICATED
+    sealed = await db.fetchval(
+        "select secret_enc from totp_factors where user_id = $1", alice.user_id
+    )
+    assert Keyring.version_of(sealed) == 2
