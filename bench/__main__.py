@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"bus": "bench.bus", "auth": "bench.auth"}
+BENCHMARKS = {"bus": "bench.bus", "auth": "bench.auth", "files": "bench.files"}
 
 
 def main(argv: list[str]) -> int:
