@@ -48,7 +48,7 @@ class TentacleSettings(ServiceSettings):
     checkpoint_default_action: DefaultAction = DefaultAction.REJECT
     checkpoint_cost_threshold_usd: Decimal = Field(default=Decimal("0.50"), ge=0)
     preference_threshold: float = Field(
-        default=3.0, gt=0, description="Decayed approvals after which a kind is auto-approved."
+        default=2.5, gt=0, description="Decayed approvals after which a kind is auto-approved."
     )
     preference_half_life_days: float = Field(default=30.0, gt=0)
 

@@ -106,7 +106,9 @@ def _step_consumer(pool: str) -> Consumer[StepRunV1]:
         description=f"Step workers of the {pool} pool.",
         ack_wait=timedelta(seconds=10),
         max_deliver=4,
-        backoff=(timedelta(seconds=1), timedelta(seconds=5), timedelta(seconds=20)),
+        # Short: a step's transient failures (a site's 503, a dropped connection) usually clear
+        # within seconds; a provider's Retry-After lengthens the wait when it asks for more.
+        backoff=(timedelta(milliseconds=500), timedelta(seconds=2), timedelta(seconds=8)),
         jitter=0.2,
         max_ack_pending=2_000,
         concurrency=_POOL_CONCURRENCY.get(pool, 16),

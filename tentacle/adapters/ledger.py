@@ -27,10 +27,11 @@ from shared.llm.errors import BudgetExceeded
 _HOLD: Final = text(
     """
     INSERT INTO budget_usage (org_id, scope, key, held)
-    SELECT :org_id, :scope, :key, :amount WHERE :amount <= :limit
+    SELECT :org_id, :scope, :key, CAST(:amount AS numeric)
+     WHERE CAST(:amount AS numeric) <= CAST(:limit AS numeric)
     ON CONFLICT (org_id, scope, key) DO UPDATE
        SET held = budget_usage.held + excluded.held, updated_at = now()
-     WHERE budget_usage.held + budget_usage.spent + excluded.held <= :limit
+     WHERE budget_usage.held + budget_usage.spent + excluded.held <= CAST(:limit AS numeric)
     RETURNING held
     """
 )

@@ -13,7 +13,9 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class PreferencePolicy:
-    threshold: float = 3.0
+    threshold: float = 2.5
+    """Three approvals close together pass it; left unused, it decays below it in about a week
+    (with the default half-life), and one more approval lifts it again."""
     half_life_days: float = 30.0
 
 

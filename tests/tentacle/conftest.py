@@ -16,7 +16,7 @@ from contracts.tentacle.events import TaskEventV1
 from contracts.tentacle.models import CreateTaskV1, GetTaskV1, TaskDetailV1, TaskStatus, TaskV1
 from contracts.tentacle.plans import PlanV1
 from contracts.tentacle.subjects import TASK_CREATE_RPC, TASK_GET, TASK_PROGRESSED
-from shared.bus import Bus
+from shared.bus import Bus, RemoteError
 from shared.bus.codec import decode
 from shared.service import ServiceApp
 from shared.settings import PlatformSettings
@@ -24,6 +24,7 @@ from shared.testing.plugin import StartService
 from tentacle.app import build_app
 from tentacle.domain.lifecycle import TERMINAL
 from tentacle.settings import TentacleSettings
+from tests.tentacle.site import Site
 
 ORG = "acme"
 OTHER_ORG = "globex"
@@ -69,7 +70,15 @@ class Caller:
         check = until or (lambda d: d.task.status in TERMINAL)
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            detail = await self.get(task_id)
+            try:
+                detail = await self.get(task_id)
+            except RemoteError as exc:  # not created yet (an asynchronous create)
+                if exc.code != "tentacle.task_not_found":
+                    raise
+                if asyncio.get_running_loop().time() > deadline:
+                    raise AssertionError(f"task {task_id} never appeared") from exc
+                await asyncio.sleep(0.05)
+                continue
             if check(detail):
                 return detail
             if asyncio.get_running_loop().time() > deadline:
@@ -149,3 +158,11 @@ async def lifecycle(bus: Bus, task_id: str | None = None, org_id: str = ORG) -> 
     finally:
         await sub.unsubscribe()
     return out
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[Site]:
+    server = Site()
+    await server.start()
+    yield server
+    await server.stop()

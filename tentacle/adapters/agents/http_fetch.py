@@ -82,7 +82,10 @@ class HttpFetchRuntime:
         inputs = work.inputs
         method = str(inputs.get("method", "GET")).upper()
         if method in SAFE:
-            return AgentResult(output=await self._call(work, method, inputs, safe=True))
+            try:
+                return AgentResult(output=await self._call(work, method, inputs, safe=True))
+            except _NotSent as exc:
+                raise exc.error from None
         effect = work.effect(TOOL)
         earlier = await self.journal.begin(effect)
         if earlier is not None:
