@@ -109,7 +109,7 @@ async def _account_for(deps: Deps, identity: Identity, provider: str) -> User:
 async def _new_account(tx: Tx, deps: Deps, identity: Identity, org_id: str) -> User:
     user_id = new_id()
     name = identity.name or identity.email.split("@")[0]
-    await users.insert(
+    created = await users.insert(
         tx.session,
         user_id=user_id,
         email=identity.email,
@@ -118,6 +118,8 @@ async def _new_account(tx: Tx, deps: Deps, identity: Identity, org_id: str) -> U
         verified=True,
         default_org_id=org_id,
     )
+    if not created:  # the same address signed up at this very moment: let the caller retry
+        raise InkPassError(InkPassErrorCode.CONFLICT, "the account is being created; try again")
     await orgs.create(tx.session, org_id=org_id, name=f"{name}'s org", created_by=user_id)
     await members.add(tx.session, org_id=org_id, user_id=user_id, role=Role.OWNER)
     tx.publish(
@@ -128,6 +130,6 @@ async def _new_account(tx: Tx, deps: Deps, identity: Identity, org_id: str) -> U
         )
     )
     await audit(tx, deps, AuditKind.SIGNED_UP, user_id=user_id, method="oauth")
-    created = await users.by_id(tx.session, user_id)
-    assert created is not None
-    return created
+    user = await users.by_id(tx.session, user_id)
+    assert user is not None
+    return user
