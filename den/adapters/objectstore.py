@@ -147,8 +147,8 @@ class ObjectStore:
             log.info("den.bucket_updated", bucket=self.bucket, replicas=replicas)
 
     # ------------------------------------------------------------------ writing
-    def writer(self, name: str, nuid: str) -> PartWriter:
-        return PartWriter(self, name, nuid)
+    def writer(self, name: str, nuid: str, *, also: Sequence[Any] = ()) -> PartWriter:
+        return PartWriter(self, name, nuid, also)
 
     async def purge(self, nuid: str, name: str | None = None) -> None:
         """Remove a part's chunks and (if it has a name) its metadata; absent ones are fine."""
@@ -199,22 +199,62 @@ def _parse_mtime(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+class Hashing:
+    """Feeds chunks to hash objects in order, hashing big chunks in a worker thread.
+
+    hashlib releases the GIL while it hashes, so the event loop keeps moving bytes (to the
+    network, to JetStream) while another core hashes; one job at a time keeps the order.
+    """
+
+    THREAD_MIN = 64 * 1024
+
+    def __init__(self, hashers: Sequence[Any]) -> None:
+        self.hashers = list(hashers)
+        self._job: asyncio.Future[None] | None = None
+
+    async def feed(self, data: bytes) -> None:
+        await self.settle()
+        if len(data) >= self.THREAD_MIN:
+            loop = asyncio.get_running_loop()
+            self._job = loop.run_in_executor(None, _update_all, self.hashers, data)
+        else:
+            _update_all(self.hashers, data)
+
+    async def settle(self) -> None:
+        job, self._job = self._job, None
+        if job is not None:
+            await job
+
+
+def _update_all(hashers: list[Any], data: bytes) -> None:
+    for h in hashers:
+        h.update(data)
+
+
 @dataclass
 class PartWriter:
-    """Streams one part: `write()` as bytes arrive, then `finish()` (or `abort()`)."""
+    """Streams one part: `write()` as bytes arrive, then `finish()` (or `abort()`).
+
+    `also` are further hash objects fed the same bytes in order (the whole file's digest, a
+    request's checksum), so each byte is read once for every digest it belongs to.
+    """
 
     store: ObjectStore
     name: str
     nuid: str
+    also: Sequence[Any] = ()
     size: int = 0
     _buffer: bytearray = field(default_factory=bytearray)
     _hash: Any = field(default_factory=hashlib.sha256)
+    _hashing: Hashing | None = None
     _pending: deque[asyncio.Future[api.PubAck]] = field(default_factory=deque)
     _seqs: list[int] = field(default_factory=list)
     _finished: bool = False
 
+    def __post_init__(self) -> None:
+        self._hashing = Hashing([self._hash, *self.also])
+
     async def write(self, data: bytes | memoryview) -> None:
-        self._hash.update(data)
         self.size += len(data)
         chunk = self.store.chunk_bytes
         view = memoryview(data)
@@ -238,6 +278,8 @@ class PartWriter:
             self._buffer.clear()
         while self._pending:
             await self._settle()
+        assert self._hashing is not None
+        await self._hashing.settle()
         digest = self._hash.digest()
         info = api.ObjectInfo(
             name=self.name,
@@ -273,6 +315,8 @@ class PartWriter:
         await self.store.purge(self.nuid, self.name)
 
     async def _send(self, payload: bytes) -> None:
+        assert self._hashing is not None
+        await self._hashing.feed(payload)
         try:
             future = await self.store.js.publish_async(self.store.chunk_subject(self.nuid), payload)
         except _STORE_ERRORS as exc:
@@ -383,7 +427,7 @@ class _Reader:
                 )
             data = msg.data
             if batch.digest is not None:
-                batch.digest.update(data)
+                await batch.digest.update(data)
             chunk_start = i * part.chunk_bytes
             lo = max(batch.lo - chunk_start, 0)
             hi = min(batch.hi - chunk_start + 1, len(data))
@@ -392,7 +436,7 @@ class _Reader:
         if (eob.headers or {}).get("Status") != _EOB:
             raise DenError(DenErrorCode.INTEGRITY, "a stored part has more chunks than recorded")
         if batch.last_of_part and batch.digest is not None:
-            batch.digest.check()
+            await batch.digest.check()
 
     async def _next(self, queue: asyncio.Queue[Msg]) -> Msg:
         try:
@@ -405,11 +449,13 @@ class _PartDigest:
     def __init__(self, expected: bytes) -> None:
         self.expected = expected
         self._hash = hashlib.sha256()
+        self._hashing = Hashing([self._hash])
 
-    def update(self, data: bytes) -> None:
-        self._hash.update(data)
+    async def update(self, data: bytes) -> None:
+        await self._hashing.feed(data)
 
-    def check(self) -> None:
+    async def check(self) -> None:
+        await self._hashing.settle()
         if self._hash.digest() != self.expected:
             raise DenError(DenErrorCode.INTEGRITY, "a stored part does not match its digest")
 

@@ -348,6 +348,24 @@ async def update_upload(session: AsyncSession, upload_id: str, **values: Any) ->
     return row
 
 
+async def update_held_upload(
+    session: AsyncSession, upload_id: str, owner: str, **values: Any
+) -> Row[Any] | None:
+    """Update a receiving upload only while `owner` holds its lease; None if it does not."""
+    result = await session.execute(
+        update(uploads)
+        .where(
+            uploads.c.id == upload_id,
+            uploads.c.lease_owner == owner,
+            uploads.c.state == "receiving",
+        )
+        .values(**values, updated_at=func.now())
+        .returning(uploads)
+    )
+    row: Row[Any] | None = result.first()
+    return row
+
+
 async def reserved_total(session: AsyncSession, *, except_id: str | None = None) -> int:
     query = select(func.coalesce(func.sum(uploads.c.reserved_bytes), 0)).where(
         uploads.c.state.in_(ACTIVE_UPLOAD_STATES)

@@ -30,7 +30,7 @@ from contracts.den.errors import DenErrorCode
 from contracts.den.models import UploadState
 from contracts.ids import new_id
 from den.adapters import repository as repo
-from den.adapters.objectstore import PartWriter, object_name
+from den.adapters.objectstore import PartWriter, WrittenPart, object_name
 from den.domain.errors import DenError
 from den.domain.tus import Checksum
 from den.service import lookups
@@ -183,6 +183,11 @@ class _Receiver:
             await self._fail()
             raise
         try:
+            # Closing the last part flushes every byte through the hashes; only then can the
+            # checksum be compared (its parts are not counted in the offset until it matches).
+            if self.current is not None:
+                await self._close(self.current)
+                self.current = None
             if (
                 self.patch_hash is not None
                 and self.checksum is not None
@@ -191,9 +196,6 @@ class _Receiver:
                 raise DenError(
                     DenErrorCode.CHECKSUM_MISMATCH, "the body does not match Upload-Checksum"
                 )
-            if self.current is not None:
-                await self._close(self.current, advance=self.checksum is None)
-                self.current = None
             if self.checksum is not None:
                 row = await self._advance_to(self._position())
             else:
@@ -216,26 +218,26 @@ class _Receiver:
                 self.current = await self._open(self._position())
             part = self.current
             room = part.capacity - part.writer.size
-            take = view[:room]
-            await part.writer.write(take)
-            if self.hasher is not None:
-                self.hasher.update(take)
-            if self.patch_hash is not None:
-                self.patch_hash.update(take)
+            await part.writer.write(view[:room])
             view = view[room:]
             if part.writer.size == part.capacity:
-                await self._close(part, advance=self.checksum is None)
-                self.current = None
+                written = await self._finish(part)
+                if view:
+                    # The next part starts in the same transaction that records this one.
+                    self.current = await self._open(part.end, closing=(part, written))
+                else:
+                    await self._record(part, written)
+                    self.current = None
 
     def _name(self, part_no: int) -> str:
         return object_name(self.org_id, self.upload_id, part_no)
 
-    async def _open(self, start: int) -> _Part:
+    async def _open(self, start: int, closing: tuple[_Part, WrittenPart] | None = None) -> _Part:
+        """Name the next part in the database before any of its bytes is stored."""
         part_no = self.next_part_no
-        self.next_part_no += 1
         nuid = self.den.store.new_nuid()
         async with self.den.db.transaction(org_id=self.org_id) as uow:
-            await self._hold(uow.session)
+            await self._hold(uow.session, closing)
             limit = await self._limit(uow.session, start)
             await repo.insert_part(
                 uow.session,
@@ -246,10 +248,14 @@ class _Receiver:
                 byte_offset=start,
                 chunk_bytes=self.den.store.chunk_bytes,
             )
-            await self._extend(uow.session)
+        self.next_part_no += 1
+        if closing is not None:
+            self._recorded(closing[0])
         name = self._name(part_no)
         capacity = min(self.part_bytes, limit - start)
-        return _Part(part_no, nuid, name, start, capacity, self.den.store.writer(name, nuid))
+        also = [h for h in (self.hasher, self.patch_hash) if h is not None]
+        writer = self.den.store.writer(name, nuid, also=also)
+        return _Part(part_no, nuid, name, start, capacity, writer)
 
     async def _limit(self, session: Any, start: int) -> int:
         """Where this request must stop: the declared length, or what the quota grants."""
@@ -280,49 +286,61 @@ class _Receiver:
         await repo.update_upload(session, self.upload_id, reserved_bytes=granted)
         return granted
 
-    async def _close(self, part: _Part, *, advance: bool) -> None:
+    async def _close(self, part: _Part) -> None:
+        await self._record(part, await self._finish(part))
+
+    async def _finish(self, part: _Part) -> WrittenPart:
+        """The part's last chunks and its metadata, stored (or removed again on failure)."""
         try:
-            written = await part.writer.finish()
+            return await part.writer.finish()
         except BaseException:
             await self._abort_part(part)
             raise
+
+    async def _record(self, part: _Part, written: WrittenPart) -> None:
         async with self.den.db.transaction(org_id=self.org_id) as uow:
-            await self._hold(uow.session)
-            await repo.mark_part_written(
-                uow.session,
-                self.upload_id,
-                part.part_no,
-                size=written.size,
-                sha256=written.sha256,
-                chunk_seqs=written.chunk_seqs,
-            )
-            if advance:
-                await repo.update_upload(uow.session, self.upload_id, byte_offset=part.end)
-            await self._extend(uow.session)
+            await self._hold(uow.session, (part, written))
+        self._recorded(part)
+
+    def _recorded(self, part: _Part) -> None:
         self.done.append(_Done(part.part_no, part.nuid, part.name, part.end))
 
     async def _advance_to(self, offset: int) -> Row[Any]:
         async with self.den.db.transaction(org_id=self.org_id) as uow:
-            await self._hold(uow.session)
-            return await repo.update_upload(uow.session, self.upload_id, byte_offset=offset)
+            await self._hold(uow.session, byte_offset=offset)
+            return await lookups.upload(uow.session, self.upload_id)
 
     async def _current_row(self) -> Row[Any]:
         async with self.den.db.transaction(org_id=self.org_id) as uow:
             return await lookups.upload(uow.session, self.upload_id)
 
     # ------------------------------------------------------------------ the lease
-    async def _hold(self, session: Any) -> None:
-        """Still ours? A writer whose lease was taken over must stop at once."""
-        row = await lookups.upload(session, self.upload_id, lock=True)
-        if row.state != UploadState.RECEIVING.value:
-            raise closed(row.state)
-        if row.lease_owner != self.owner:
-            raise DenError(DenErrorCode.UPLOAD_BUSY, "another request took over this upload")
-
-    async def _extend(self, session: Any) -> None:
+    async def _hold(
+        self, session: Any, written: tuple[_Part, WrittenPart] | None = None, **values: Any
+    ) -> None:
+        """Renew the lease, recording a written part if given; fail at once if the upload was
+        taken over or closed meanwhile (a writer that lost its lease must stop writing)."""
+        if written is not None:
+            part, stored = written
+            await repo.mark_part_written(
+                session,
+                self.upload_id,
+                part.part_no,
+                size=stored.size,
+                sha256=stored.sha256,
+                chunk_seqs=stored.chunk_seqs,
+            )
+            if self.checksum is None:
+                values["byte_offset"] = part.end
         until = self.den.now() + self.lease
-        await repo.update_upload(session, self.upload_id, lease_until=until)
-        await repo.schedule_sweep(session, self.org_id, until)
+        row = await repo.update_held_upload(
+            session, self.upload_id, self.owner, lease_until=until, **values
+        )
+        if row is None:
+            current = await lookups.upload(session, self.upload_id)
+            if current.state != UploadState.RECEIVING.value:
+                raise closed(current.state)
+            raise DenError(DenErrorCode.UPLOAD_BUSY, "another request took over this upload")
         self.renewed = time.monotonic()
 
     async def _renew_if_due(self) -> None:
@@ -330,7 +348,6 @@ class _Receiver:
             return
         async with self.den.db.transaction(org_id=self.org_id) as uow:
             await self._hold(uow.session)
-            await self._extend(uow.session)
 
     # ------------------------------------------------------------------ when things go wrong
     async def _interrupted(self) -> None:
@@ -344,7 +361,7 @@ class _Receiver:
                 await self._abort_part(part)
             else:
                 try:
-                    await self._close(part, advance=True)
+                    await self._close(part)
                 except Exception as exc:
                     log.warning("den.partial_part_lost", upload=self.upload_id, error=str(exc))
         row = await self._current_row()
@@ -359,10 +376,7 @@ class _Receiver:
         try:
             if done:
                 async with self.den.db.transaction(org_id=self.org_id) as uow:
-                    await self._hold(uow.session)
-                    await repo.update_upload(
-                        uow.session, self.upload_id, byte_offset=self.start_offset
-                    )
+                    await self._hold(uow.session, byte_offset=self.start_offset)
                 await self._remove([(d.part_no, d.nuid, d.name) for d in done])
         except Exception as exc:
             # Left for the reconciler: parts beyond the offset, or the lease running out.
