@@ -338,3 +338,25 @@ async def test_conflicts_and_targets(den: DenClient) -> None:
     with pytest.raises(RemoteError) as exc:
         await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=auth.upload.upload_id), org=OTHER_ORG)
     assert exc.value.code == DenErrorCode.UPLOAD_NOT_FOUND
+
+
+async def test_an_empty_file_over_tus_is_done_at_creation(den: DenClient) -> None:
+    auth = await den.authorize(name="empty.txt")
+    created = await den.http.post(auth.create_url, headers={**TUS, "Upload-Length": "0"})
+    assert created.status_code == 201
+    file = await den.ask(s.FILE_GET, GetFileV1(file_id=created.headers["den-file-id"]))
+    assert file.size == 0
+    assert file.sha256 == hashlib.sha256(b"").hexdigest()
+
+
+async def test_a_name_taken_while_uploading_fails_the_upload_when_asked_to(den: DenClient) -> None:
+    auth = await den.authorize(name="race.txt", on_conflict=ConflictPolicy.FAIL)
+    await den.put(b"first", name="race.txt")
+    stored = await den.stored_messages()
+    response = await den.http.put(auth.put_url, content=pattern(PART + 1))
+    assert response.status_code == 409
+    assert _error(response) == DenErrorCode.NAME_TAKEN
+    assert await den.stored_messages() == stored
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=auth.upload.upload_id))
+    assert state.state is UploadState.FAILED
+    assert state.failure == DenErrorCode.NAME_TAKEN

@@ -26,7 +26,6 @@ _TUS_REQUEST_HEADERS = [
     "If-Match",
     "If-Modified-Since",
     "X-Requested-With",
-    "X-HTTP-Method-Override",
 ]
 _EXPOSED = [
     "Location",

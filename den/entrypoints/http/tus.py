@@ -118,7 +118,7 @@ def routes(den: Den) -> APIRouter:
                 checksum=parse_checksum(h.get("upload-checksum")),
                 body_length=parse_int(h.get("content-length"), "Content-Length"),
             )
-            row = await _finish_if_complete(den, org_id, row)
+        row = await _finish_if_complete(den, org_id, row)  # an empty file is done at once
         headers = _state_headers(row)
         headers["Location"] = den.urls.upload_resource(org_id, str(row.id), expires)
         return Response(status_code=201, headers=headers)
