@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"bus": "bench.bus", "auth": "bench.auth", "files": "bench.files"}
+BENCHMARKS = {
+    "bus": "bench.bus",
+    "auth": "bench.auth",
+    "files": "bench.files",
+    "orchestration": "bench.orchestration",
+}
 
 
 def main(argv: list[str]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.runtime.nats_server import NatsServer
+from shared.runtime.postgres_server import PostgresServer
 
 
 @contextmanager
@@ -23,6 +25,20 @@ def nats_server() -> Iterator[NatsServer]:
             yield server
         finally:
             server.stop()
+
+
+@contextmanager
+def postgres_server(*, fsync: bool = True) -> Iterator[PostgresServer]:
+    """A PostgreSQL of the benchmark's own; durable commits (fsync on) unless told otherwise."""
+    base = Path(tempfile.mkdtemp(prefix="fluxos-bench-pg-"))
+    base.chmod(0o711)  # PostgreSQL may run as an unprivileged user that must reach it
+    server = PostgresServer(base_dir=base / "postgres", fsync=fsync)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def percentile(samples: list[float], pct: float) -> float:

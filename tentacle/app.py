@@ -6,9 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from shared.bus import Router
+from shared.db.urls import to_asyncpg_dsn
 from shared.llm import LLMGateway, OfflineResponders
 from shared.net import OutboundPolicy
 from shared.service import ServiceApp
@@ -20,6 +19,7 @@ from tentacle.adapters.agents.noop import NoopRuntime
 from tentacle.adapters.agents.notify import NotifyRuntime
 from tentacle.adapters.journal import Journal
 from tentacle.adapters.ledger import TaskLedger
+from tentacle.adapters.pg import Conn, TaskDb, ordered_publisher
 from tentacle.adapters.plan_cache import PlanCache
 from tentacle.adapters.task_store import TaskStore
 from tentacle.adapters.workspace import NoWorkspace
@@ -43,24 +43,30 @@ def build_app(
     router = Router(settings.service_name)
     app = ServiceApp(settings, router=router, migrations=MIGRATIONS)
     catalog = AgentCatalog(load_builtin())
+    # The service's own database, through tentacle's pool (see adapters/pg.py for why); the
+    # platform's Database still migrates it and runs the outbox relay over the same table.
+    db = TaskDb(
+        lambda: to_asyncpg_dsn(app.db.engine.url.render_as_string(hide_password=False)),
+        ordered_publisher(app.bus.publish_message),
+        max_size=settings.db_pool_size,
+        application_name=f"tentacle-{settings.instance_id}",
+    )
 
-    async def agent_limit(session: AsyncSession, name: str) -> Decimal | None:
-        spec = await catalog.spec(session, name)
+    async def agent_limit(conn: Conn, name: str) -> Decimal | None:
+        spec = await catalog.spec(conn, name)
         return spec.budget.max_usd_per_task if spec is not None else None
 
-    ledger = TaskLedger(
-        lambda: app.db, daily_limit_usd=settings.daily_org_budget_usd, agent_limit=agent_limit
-    )
+    ledger = TaskLedger(db, daily_limit_usd=settings.daily_org_budget_usd, agent_limit=agent_limit)
     gateway = LLMGateway(
         settings.llm, ledger=ledger, responders=offline.register(OfflineResponders())
     )
-    journal = Journal(lambda: app.db)
+    journal = Journal(db)
     outbound = OutboundPolicy.from_settings(
         allow_private=settings.http_allow_private, allowed=settings.http_allowed_networks
     )
     deps = Deps(
         settings=settings,
-        database=lambda: app.db,
+        db=db,
         bus=app.bus,
         store=TaskStore(PlanCache(), catalog.pools()),
         catalog=catalog,
@@ -93,8 +99,18 @@ def build_app(
     consumers.register(router, deps)
 
     @app.on_start
-    async def seed_agents() -> None:
-        await catalog.seed(app.db)
+    async def connect_and_seed() -> None:
+        await db.connect()
+        await catalog.seed(db)
+
+    @app.background
+    async def outbox_marks() -> None:
+        # Also the pool's owner: background tasks are cancelled when the service stops, after
+        # its consumers, so this is where the pool closes (and the last marks are written).
+        try:
+            await db.mark_published()
+        finally:
+            await db.close()
 
     @app.background
     async def timers() -> None:

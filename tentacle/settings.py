@@ -39,6 +39,10 @@ class TentacleSettings(ServiceSettings):
     )
     timer_interval_seconds: float = Field(default=2.0, gt=0, description="Timer sweep period.")
 
+    db_pool_size: int = Field(
+        default=20, ge=2, le=200, description="Connections of the orchestration pool."
+    )
+
     # ------------------------------------------------------------------ budgets
     default_task_budget_usd: Decimal = Field(default=Decimal("5"), ge=0)
     daily_org_budget_usd: Decimal = Field(default=Decimal("50"), ge=0)

@@ -16,32 +16,28 @@ from typing import Any, Final
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.ids import new_id
 from contracts.tentacle.errors import TentacleErrorCode
 from contracts.tentacle.models import CapabilityV1, ListCapabilitiesV1
 from contracts.tentacle.streams import AGENT_POOLS
 from shared.bus.codec import describe
-from shared.db.database import Database
+from tentacle.adapters.pg import Conn, TaskDb
 from tentacle.domain.agents import AgentRegistry, AgentSpec, Runtime
 from tentacle.domain.errors import TentacleError
 
 BUILTIN_DIR: Final = Path(__file__).resolve().parent.parent / "agents"
 CUSTOM_POOL: Final = "custom"
 
-_UPSERT: Final = text(
-    """
+_UPSERT: Final = """
     INSERT INTO agents (id, org_id, name, kind, domain, description, spec, spec_hash)
-    VALUES (:id, :org_id, :name, :kind, :domain, :description, CAST(:spec AS jsonb), :hash)
+    VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8)
     ON CONFLICT ((coalesce(org_id, '')), name) DO UPDATE
        SET kind = excluded.kind, domain = excluded.domain,
            description = excluded.description, spec = excluded.spec,
            spec_hash = excluded.spec_hash, updated_at = now()
      WHERE agents.spec_hash <> excluded.spec_hash
-    """
-)
+"""
 
 
 class AgentDefinitionError(TentacleError):
@@ -78,17 +74,17 @@ def _hash(spec: AgentSpec) -> str:
     return hashlib.sha256(spec.model_dump_json(by_alias=True).encode()).hexdigest()
 
 
-def _row(spec: AgentSpec, org_id: str | None) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "org_id": org_id,
-        "name": spec.name,
-        "kind": spec.kind.value,
-        "domain": spec.domain,
-        "description": spec.description,
-        "spec": spec.model_dump_json(by_alias=True),
-        "hash": _hash(spec),
-    }
+def _row(spec: AgentSpec, org_id: str | None) -> tuple[Any, ...]:
+    return (
+        new_id(),
+        org_id,
+        spec.name,
+        spec.kind.value,
+        spec.domain,
+        spec.description,
+        spec.model_dump_json(by_alias=True),
+        _hash(spec),
+    )
 
 
 class AgentCatalog:
@@ -101,85 +97,76 @@ class AgentCatalog:
     def pool_of(self, name: str) -> str:
         return name if name in self.builtin else CUSTOM_POOL
 
-    async def seed(self, db: Database) -> int:
+    async def seed(self, db: TaskDb) -> int:
         """Make the database's built-in rows match the files; how many rows changed."""
         changed = 0
-        async with db.transaction() as uow:
+        async with db.transaction() as tx:
             for spec in self.builtin.values():
-                result = await uow.session.execute(_UPSERT, _row(spec, None))
-                changed += result.rowcount  # type: ignore[attr-defined]
-            gone = await uow.session.execute(
-                text("DELETE FROM agents WHERE org_id IS NULL AND NOT (name = ANY(:names))"),
-                {"names": list(self.builtin)},
+                status = await tx.conn.execute(_UPSERT, *_row(spec, None))
+                changed += int(status.rsplit(" ", 1)[-1])
+            status = await tx.conn.execute(
+                "DELETE FROM agents WHERE org_id IS NULL AND NOT (name = ANY($1::text[]))",
+                list(self.builtin),
             )
-            changed += gone.rowcount  # type: ignore[attr-defined]
-        return int(changed)
+            changed += int(status.rsplit(" ", 1)[-1])
+        return changed
 
-    async def custom(self, session: AsyncSession, names: Iterable[str] | None) -> list[AgentSpec]:
+    async def custom(self, conn: Conn, names: Iterable[str] | None) -> list[AgentSpec]:
         """The calling organisation's own agents (all, or those named)."""
         if names is not None:
             wanted = [n for n in names if n not in self.builtin]
             if not wanted:
                 return []
-            rows = await session.execute(
-                text("SELECT spec FROM agents WHERE org_id IS NOT NULL AND name = ANY(:names)"),
-                {"names": wanted},
+            rows = await conn.fetch(
+                "SELECT spec FROM agents WHERE org_id IS NOT NULL AND name = ANY($1::text[])",
+                wanted,
             )
         else:
-            rows = await session.execute(text("SELECT spec FROM agents WHERE org_id IS NOT NULL"))
-        return [AgentSpec.model_validate(row.spec) for row in rows]
+            rows = await conn.fetch("SELECT spec FROM agents WHERE org_id IS NOT NULL")
+        return [AgentSpec.model_validate(row["spec"]) for row in rows]
 
-    async def registry(
-        self, session: AsyncSession, names: Iterable[str] | None = None
-    ) -> AgentRegistry:
+    async def registry(self, conn: Conn, names: Iterable[str] | None = None) -> AgentRegistry:
         agents = dict(self.builtin)
-        for spec in await self.custom(session, names):
+        for spec in await self.custom(conn, names):
             agents[spec.name] = spec
         return AgentRegistry(agents)
 
-    async def spec(self, session: AsyncSession, name: str) -> AgentSpec | None:
+    async def spec(self, conn: Conn, name: str) -> AgentSpec | None:
         found = self.builtin.get(name)
         if found is not None:
             return found
-        custom = await self.custom(session, [name])
+        custom = await self.custom(conn, [name])
         return custom[0] if custom else None
 
-    async def register(self, session: AsyncSession, org_id: str, spec: AgentSpec) -> None:
+    async def register(self, conn: Conn, org_id: str, spec: AgentSpec) -> None:
         if spec.name in self.builtin:
             raise AgentDefinitionError(f"{spec.name} is a built-in agent and cannot be replaced")
         if spec.runtime is not Runtime.LLM:
             raise AgentDefinitionError(
                 "an organisation's agents are prompt-defined: runtime must be llm"
             )
-        await session.execute(_UPSERT, _row(spec, org_id))
+        await conn.execute(_UPSERT, *_row(spec, org_id))
 
-    async def capabilities(
-        self, session: AsyncSession, query: ListCapabilitiesV1
-    ) -> list[CapabilityV1]:
+    async def capabilities(self, conn: Conn, query: ListCapabilitiesV1) -> list[CapabilityV1]:
         """Every agent the organisation can use (built-in and its own), filtered."""
-        clauses = ["true"]
-        params: dict[str, Any] = {}
-        if query.kind is not None:
-            clauses.append("kind = :kind")
-            params["kind"] = query.kind.value
-        if query.domain:
-            clauses.append("domain = :domain")
-            params["domain"] = query.domain
-        if query.query:
-            clauses.append(
-                "to_tsvector('english', name || ' ' || domain || ' ' || description)"
-                " @@ websearch_to_tsquery('english', :q)"
-                " OR name ILIKE :like OR description ILIKE :like"
-            )
-            params["q"] = query.query
-            params["like"] = "%" + _escape_like(query.query) + "%"
-        where = " AND ".join(f"({c})" for c in clauses)
-        rows = await session.execute(
-            text(f"SELECT org_id, spec FROM agents WHERE {where} ORDER BY name"),  # noqa: S608
-            params,
+        rows = await conn.fetch(
+            """
+            SELECT org_id, spec FROM agents
+             WHERE ($1::text IS NULL OR kind = $1)
+               AND ($2::text IS NULL OR domain = $2)
+               AND ($3::text IS NULL
+                    OR to_tsvector('english', name || ' ' || domain || ' ' || description)
+                       @@ websearch_to_tsquery('english', $3)
+                    OR name ILIKE $4 OR description ILIKE $4)
+             ORDER BY name
+            """,
+            query.kind.value if query.kind is not None else None,
+            query.domain or None,
+            query.query or None,
+            "%" + _escape_like(query.query or "") + "%",
         )
         return [
-            _capability(AgentSpec.model_validate(r.spec), r.org_id is None, query.detail)
+            _capability(AgentSpec.model_validate(r["spec"]), r["org_id"] is None, query.detail)
             for r in rows
         ]
 

@@ -10,53 +10,35 @@ the outbox with the step's result instead, so they go out exactly when the resul
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from shared.db.database import Database
+from tentacle.adapters.pg import Conn, TaskDb
 from tentacle.service.ports import Effect
 
-_CURRENT: Final = text(
-    """
+_CURRENT: Final = """
     SELECT 1 FROM steps s JOIN tasks t ON t.id = s.task_id
-     WHERE s.task_id = :task_id AND s.plan_version = :plan_version AND s.step_id = :step_id
-       AND s.status = 'running' AND s.attempts = :attempt AND t.plan_version = :plan_version
-    """
-)
-_BEGIN: Final = text(
-    """
-    INSERT INTO side_effects (org_id, key, task_id, step_id, tool, status, call_id,
-                              parent_call_id, root_call_id)
-    VALUES (:org_id, :key, :task_id, :step_id, :tool, 'started', :call_id, :parent_call_id,
-            :root_call_id)
+     WHERE s.task_id = $1 AND s.plan_version = $2 AND s.step_id = $3
+       AND s.status = 'running' AND s.attempts = $4 AND t.plan_version = $2
+"""
+_COLUMNS: Final = "org_id, key, task_id, step_id, tool, call_id, parent_call_id, root_call_id"
+_BEGIN: Final = f"""
+    INSERT INTO side_effects ({_COLUMNS}, status)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'started')
     ON CONFLICT (org_id, key) DO NOTHING
     RETURNING key
-    """
-)
-_FIND: Final = text("SELECT status, result FROM side_effects WHERE org_id = :org_id AND key = :key")
-_FINISH: Final = text(
-    """
-    UPDATE side_effects SET status = :status, result = CAST(:result AS jsonb), completed_at = now()
-     WHERE org_id = :org_id AND key = :key
-    """
-)
-_FORGET: Final = text(
-    "DELETE FROM side_effects WHERE org_id = :org_id AND key = :key AND status = 'started'"
-)
-_RECORD: Final = text(
-    """
-    INSERT INTO side_effects (org_id, key, task_id, step_id, tool, status, result, call_id,
-                              parent_call_id, root_call_id, completed_at)
-    VALUES (:org_id, :key, :task_id, :step_id, :tool, 'done', CAST(:result AS jsonb), :call_id,
-            :parent_call_id, :root_call_id, now())
+"""  # noqa: S608 - built from the column list above, not from input
+_FIND: Final = "SELECT status, result FROM side_effects WHERE org_id = $1 AND key = $2"
+_FINISH: Final = """
+    UPDATE side_effects SET status = $3, result = $4::jsonb, completed_at = now()
+     WHERE org_id = $1 AND key = $2
+"""
+_FORGET: Final = "DELETE FROM side_effects WHERE org_id = $1 AND key = $2 AND status = 'started'"
+_RECORD: Final = f"""
+    INSERT INTO side_effects ({_COLUMNS}, status, result, completed_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'done', $9::jsonb, now())
     ON CONFLICT (org_id, key) DO NOTHING
-    """
-)
+"""  # noqa: S608 - built from the column list above, not from input
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,54 +51,47 @@ class StaleAttempt(Exception):
     """The step attempt is no longer the current one (cancelled, replanned): do not act."""
 
 
-class Journal:
-    def __init__(self, db: Callable[[], Database]) -> None:
-        self._db = db
+def _params(effect: Effect) -> tuple[Any, ...]:
+    return (
+        effect.org_id,
+        effect.key,
+        effect.task_id,
+        effect.step_id,
+        effect.tool,
+        effect.call_id,
+        effect.parent_call_id,
+        effect.root_call_id,
+    )
 
-    @property
-    def db(self) -> Database:
-        return self._db()
+
+class Journal:
+    def __init__(self, db: TaskDb) -> None:
+        self.db = db
 
     async def begin(self, effect: Effect) -> Entry | None:
         """None: go ahead (the entry is now `started`). Else what an earlier delivery left."""
-        async with self.db.transaction(org_id=effect.org_id) as uow:
-            current = await uow.session.scalar(
-                _CURRENT,
-                {
-                    "task_id": effect.task_id,
-                    "plan_version": effect.plan_version,
-                    "step_id": effect.step_id,
-                    "attempt": effect.attempt,
-                },
+        async with self.db.transaction(org_id=effect.org_id) as tx:
+            current = await tx.conn.fetchval(
+                _CURRENT, effect.task_id, effect.plan_version, effect.step_id, effect.attempt
             )
             if current is None:
                 raise StaleAttempt(effect.key)
-            if (await uow.session.execute(_BEGIN, effect.params())).first() is not None:
+            if await tx.conn.fetchrow(_BEGIN, *_params(effect)) is not None:
                 return None
-            row = (
-                await uow.session.execute(_FIND, {"org_id": effect.org_id, "key": effect.key})
-            ).first()
+            row = await tx.conn.fetchrow(_FIND, effect.org_id, effect.key)
         assert row is not None
-        return Entry(row.status, row.result)
+        return Entry(row["status"], row["result"])
 
     async def finish(self, effect: Effect, status: str, result: Any) -> None:
-        async with self.db.transaction(org_id=effect.org_id) as uow:
-            await uow.session.execute(
-                _FINISH,
-                {
-                    "org_id": effect.org_id,
-                    "key": effect.key,
-                    "status": status,
-                    "result": json.dumps(result, default=str),
-                },
-            )
+        async with self.db.transaction(org_id=effect.org_id) as tx:
+            await tx.conn.execute(_FINISH, effect.org_id, effect.key, status, result)
 
     async def forget(self, effect: Effect) -> None:
         """The effect certainly did not happen (nothing was sent): a retry may act."""
-        async with self.db.transaction(org_id=effect.org_id) as uow:
-            await uow.session.execute(_FORGET, {"org_id": effect.org_id, "key": effect.key})
+        async with self.db.transaction(org_id=effect.org_id) as tx:
+            await tx.conn.execute(_FORGET, effect.org_id, effect.key)
 
 
-async def record(session: AsyncSession, effect: Effect, result: Any) -> None:
+async def record(conn: Conn, effect: Effect, result: Any) -> None:
     """Journal an effect staged in the caller's transaction (it happens iff that commits)."""
-    await session.execute(_RECORD, {**effect.params(), "result": json.dumps(result, default=str)})
+    await conn.execute(_RECORD, *_params(effect), result)

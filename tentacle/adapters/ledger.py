@@ -15,53 +15,40 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Final
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from contracts.ids import new_id
 from shared.context import current_call
-from shared.db.database import Database
 from shared.llm.budget import BudgetScope
 from shared.llm.errors import BudgetExceeded
+from tentacle.adapters.pg import Conn, TaskDb
 
-_HOLD: Final = text(
-    """
+_HOLD: Final = """
     INSERT INTO budget_usage (org_id, scope, key, held)
-    SELECT :org_id, :scope, :key, CAST(:amount AS numeric)
-     WHERE CAST(:amount AS numeric) <= CAST(:limit AS numeric)
+    SELECT $1, $2, $3, $4::numeric WHERE $4::numeric <= $5::numeric
     ON CONFLICT (org_id, scope, key) DO UPDATE
        SET held = budget_usage.held + excluded.held, updated_at = now()
-     WHERE budget_usage.held + budget_usage.spent + excluded.held <= CAST(:limit AS numeric)
+     WHERE budget_usage.held + budget_usage.spent + excluded.held <= $5::numeric
     RETURNING held
-    """
-)
-_USED: Final = text(
-    "SELECT held + spent FROM budget_usage WHERE org_id = :org_id AND scope = :scope AND key = :key"
-)
-_RESERVE: Final = text(
-    """
+"""
+_USED: Final = """
+    SELECT held + spent FROM budget_usage WHERE org_id = $1 AND scope = $2 AND key = $3
+"""
+_RESERVE: Final = """
     INSERT INTO budget_reservations (id, org_id, task_id, agent, day, held, status, call_id,
                                      parent_call_id, root_call_id)
-    VALUES (:id, :org_id, :task_id, :agent, :day, :held, 'held', :call_id, :parent_call_id,
-            :root_call_id)
-    """
-)
-_CLOSE: Final = text(
-    """
-    UPDATE budget_reservations SET status = :status, spent = :spent, settled_at = now()
-     WHERE id = :id AND status = 'held'
+    VALUES ($1, $2, $3, $4, $5, $6, 'held', $7, $8, $9)
+"""
+_CLOSE: Final = """
+    UPDATE budget_reservations SET status = $2, spent = $3, settled_at = now()
+     WHERE id = $1 AND status = 'held'
     RETURNING task_id, agent, day, held
-    """
-)
-_MOVE: Final = text(
-    """
-    UPDATE budget_usage SET held = greatest(held - :held, 0), spent = spent + :spent,
+"""
+_MOVE: Final = """
+    UPDATE budget_usage SET held = greatest(held - $4, 0), spent = spent + $5,
            updated_at = now()
-     WHERE org_id = :org_id AND scope = :scope AND key = :key
-    """
-)
+     WHERE org_id = $1 AND scope = $2 AND key = $3
+"""
 
-AgentLimit = Callable[[AsyncSession, str], Awaitable[Decimal | None]]
+AgentLimit = Callable[[Conn, str], Awaitable[Decimal | None]]
 """The per-task limit of an agent (None: only the task's and the day's limits apply)."""
 
 
@@ -73,31 +60,26 @@ class _Limit:
 
 
 def _scopes(
-    scope_task: str | None,
+    task_id: str | None,
     agent: str | None,
     day: date,
-    task: Decimal | None,
-    agent_limit: Decimal | None,
-    daily: Decimal,
+    *,
+    task: Decimal | None = None,
+    agent_limit: Decimal | None = None,
+    daily: Decimal = Decimal(0),
 ) -> list[_Limit]:
     limits: list[_Limit] = []
-    if scope_task is not None and agent is not None and agent_limit is not None:
-        limits.append(_Limit("agent", f"{scope_task}:{agent}", agent_limit))
-    if scope_task is not None and task is not None:
-        limits.append(_Limit("task", scope_task, task))
+    if task_id is not None and agent is not None and agent_limit is not None:
+        limits.append(_Limit("agent", f"{task_id}:{agent}", agent_limit))
+    if task_id is not None and task is not None:
+        limits.append(_Limit("task", task_id, task))
     limits.append(_Limit("org_day", day.isoformat(), daily))
     return limits
 
 
 class TaskLedger:
-    def __init__(
-        self,
-        db: Callable[[], Database],
-        *,
-        daily_limit_usd: Decimal,
-        agent_limit: AgentLimit,
-    ) -> None:
-        self._db = db
+    def __init__(self, db: TaskDb, *, daily_limit_usd: Decimal, agent_limit: AgentLimit) -> None:
+        self.db = db
         self.daily_limit_usd = daily_limit_usd
         self._agent_limit = agent_limit
 
@@ -105,42 +87,44 @@ class TaskLedger:
         reservation = new_id()
         day = datetime.now(UTC).date()
         call = current_call()
-        async with self._db().transaction(org_id=scope.org_id) as uow:
-            session = uow.session
+        async with self.db.transaction(org_id=scope.org_id) as tx:
+            conn = tx.conn
             task_limit: Decimal | None = None
             if scope.task_id is not None:
-                task_limit = await session.scalar(
-                    text("SELECT budget_usd FROM tasks WHERE id = :id"), {"id": scope.task_id}
+                task_limit = await conn.fetchval(
+                    "SELECT budget_usd FROM tasks WHERE id = $1", scope.task_id
                 )
             agent_limit = (
-                await self._agent_limit(session, scope.agent) if scope.agent is not None else None
+                await self._agent_limit(conn, scope.agent) if scope.agent is not None else None
             )
-            for limit in _scopes(
-                scope.task_id, scope.agent, day, task_limit, agent_limit, self.daily_limit_usd
-            ):
-                params = {
-                    "org_id": scope.org_id,
-                    "scope": limit.scope,
-                    "key": limit.key,
-                    "amount": amount,
-                    "limit": limit.limit,
-                }
-                if (await session.execute(_HOLD, params)).first() is None:
-                    used = await session.scalar(_USED, params) or Decimal(0)
-                    raise BudgetExceeded(limit.scope, limit=limit.limit, needed=used + amount)
-            await session.execute(
+            limits = _scopes(
+                scope.task_id,
+                scope.agent,
+                day,
+                task=task_limit,
+                agent_limit=agent_limit,
+                daily=self.daily_limit_usd,
+            )
+            for limit in limits:
+                held = await conn.fetchrow(
+                    _HOLD, scope.org_id, limit.scope, limit.key, amount, limit.limit
+                )
+                if held is None:
+                    used = await conn.fetchval(_USED, scope.org_id, limit.scope, limit.key)
+                    raise BudgetExceeded(
+                        limit.scope, limit=limit.limit, needed=(used or Decimal(0)) + amount
+                    )
+            await conn.execute(
                 _RESERVE,
-                {
-                    "id": reservation,
-                    "org_id": scope.org_id,
-                    "task_id": scope.task_id,
-                    "agent": scope.agent,
-                    "day": day,
-                    "held": amount,
-                    "call_id": scope.call_id,
-                    "parent_call_id": call.call_id if call is not None else None,
-                    "root_call_id": call.root_call_id if call is not None else None,
-                },
+                reservation,
+                scope.org_id,
+                scope.task_id,
+                scope.agent,
+                day,
+                amount,
+                scope.call_id,
+                call.call_id if call is not None else None,
+                call.root_call_id if call is not None else None,
             )
         return f"{scope.org_id}:{reservation}"
 
@@ -152,21 +136,13 @@ class TaskLedger:
 
     async def _close(self, reservation_id: str, status: str, spent: Decimal) -> None:
         org_id, _, rid = reservation_id.partition(":")
-        async with self._db().transaction(org_id=org_id) as uow:
-            row = (
-                await uow.session.execute(_CLOSE, {"id": rid, "status": status, "spent": spent})
-            ).first()
+        async with self.db.transaction(org_id=org_id) as tx:
+            row = await tx.conn.fetchrow(_CLOSE, rid, status, spent)
             if row is None:
                 return  # closed already (a retried settle)
-            limits = _scopes(row.task_id, row.agent, row.day, Decimal(0), Decimal(0), Decimal(0))
-            for limit in limits:
-                await uow.session.execute(
-                    _MOVE,
-                    {
-                        "org_id": org_id,
-                        "scope": limit.scope,
-                        "key": limit.key,
-                        "held": row.held,
-                        "spent": spent,
-                    },
-                )
+            # Every scope the hold may have been taken in (a missing usage row updates nothing).
+            scopes = _scopes(
+                row["task_id"], row["agent"], row["day"], task=Decimal(0), agent_limit=Decimal(0)
+            )
+            for limit in scopes:
+                await tx.conn.execute(_MOVE, org_id, limit.scope, limit.key, row["held"], spent)

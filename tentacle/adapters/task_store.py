@@ -1,9 +1,10 @@
 """Loading a task under its row lock, and writing back what a cycle changed.
 
 The load is one statement (task row locked, plan document, step states and open checkpoints
-aggregated in); the writes are a handful of statements, all in the caller's transaction, whose
-commit also releases the lock. The event sequence is allocated here, under that lock, so a
-task's events are numbered without gaps however many replicas work on it.
+aggregated in); the writes are one statement too (data-modifying CTEs: plan, steps, events,
+checkpoints, the task row and the outbox rows of the cycle's messages), all in the caller's
+transaction, whose commit also releases the lock. The event sequence is allocated here, under
+that lock, so a task's events are numbered without gaps however many replicas work on it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
-
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.envelope import Actor, ErrorV1
 from contracts.tentacle.checkpoints import CheckpointV1
@@ -27,20 +25,19 @@ from contracts.tentacle.models import (
     TerminalReason,
 )
 from contracts.tentacle.plans import PlanV1
-from shared.db.uow import UnitOfWork
 from tentacle.adapters import messages
+from tentacle.adapters.pg import Conn, Tx, outbox_params
 from tentacle.adapters.plan_cache import PlanCache
 from tentacle.domain.cycle import Cycle
 from tentacle.domain.lifecycle import TERMINAL
 from tentacle.domain.state import CheckpointState, StepState, TaskState
 
-_LOAD: Final = text(
-    """
+_LOAD: Final = """
     SELECT t.id, t.org_id, t.status, t.goal, t.created_by, t.constraints, t.context,
            t.event_seq, t.call_id, t.root_call_id, t.budget_usd, t.conversation_id,
            t.parent_task_id, t.paused_from, t.plan_version, t.replan_count, t.terminal_reason,
            t.error, t.result, t.summary, t.fast_path, t.finished_at,
-           CASE WHEN :want_plan THEN p.document END AS document, p.why,
+           CASE WHEN $2 THEN p.document END AS document, p.why,
            (SELECT json_agg(json_build_array(
                        s.step_id, s.agent, s.status, s.attempts, s.output, s.error, s.tolerated,
                        s.cleared, s.call_id, s.parent_call_id, s.root_call_id, s.cost_usd,
@@ -53,124 +50,107 @@ _LOAD: Final = text(
                AND (c.status = 'pending' OR c.plan_version = t.plan_version)) AS checkpoints
       FROM tasks t
       LEFT JOIN plans p ON p.task_id = t.id AND p.version = t.plan_version
-     WHERE t.id = :task_id
-    """
-)
-_LOCK: Final = " FOR UPDATE OF t"
+     WHERE t.id = $1
+"""
+_LOAD_LOCKED: Final = _LOAD + " FOR UPDATE OF t"
 
-_INSERT_TASK: Final = text(
-    """
-    INSERT INTO tasks (id, org_id, request_id, request_hash, goal, constraints, context,
-                       budget_usd, conversation_id, parent_task_id, status, created_by, call_id,
-                       root_call_id, event_seq, version)
-    VALUES (:id, :org_id, :request_id, :request_hash, :goal, CAST(:constraints AS jsonb),
-            CAST(:context AS jsonb), :budget_usd, :conversation_id, :parent_task_id, :status,
-            CAST(:created_by AS jsonb), :call_id, :root_call_id, 0, 0)
-    ON CONFLICT (org_id, request_id) DO NOTHING
-    RETURNING id
-    """
-)
+_INSERT_TASK: Final = """
+    WITH task AS (
+        INSERT INTO tasks (id, org_id, request_id, request_hash, goal, constraints, context,
+                           budget_usd, conversation_id, parent_task_id, status, created_by,
+                           call_id, root_call_id, event_seq, version)
+        VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, $8, $9, $10, $11,
+                $12::text::jsonb, $13, $14, 0, 0)
+        ON CONFLICT (org_id, request_id) DO NOTHING
+        RETURNING id
+    ), timer AS (
+        INSERT INTO task_timers (task_id, org_id, due_at)
+        SELECT id, $2, now() + make_interval(secs => $15) FROM task
+        ON CONFLICT (task_id) DO NOTHING
+    )
+    SELECT id FROM task
+"""
 
-_UPDATE_TASK: Final = text(
-    """
-    UPDATE tasks
-       SET status = :status, paused_from = :paused_from, plan_version = :plan_version,
-           replan_count = :replan_count, terminal_reason = :terminal_reason,
-           error = CAST(:error AS jsonb), result = CAST(:result AS jsonb), summary = :summary,
-           fast_path = :fast_path, finished_at = :finished_at, event_seq = :event_seq,
-           budget_usd = :budget_usd, version = version + 1, updated_at = now()
-     WHERE id = :task_id
-    """
-)
+# One round trip for everything a cycle writes. Each part is a no-op when its input is empty.
+_WRITE: Final = """
+    WITH plan AS (
+        INSERT INTO plans (task_id, version, org_id, document, why)
+        SELECT $1, $2, $3, $4::text::jsonb, $5 WHERE $4::text IS NOT NULL
+    ), new_steps AS (
+        INSERT INTO steps (task_id, plan_version, org_id, step_id, position, agent, status,
+                           attempts, output, error, tolerated, cleared, call_id,
+                           parent_call_id, root_call_id, cost_usd, started_at, finished_at)
+        SELECT $1, $2, $3, x.step_id, x.position, x.agent, x.status, x.attempts, x.output,
+               x.error, x.tolerated, x.cleared, x.call_id, x.parent_call_id, x.root_call_id,
+               x.cost_usd, x.started_at, x.finished_at
+          FROM jsonb_to_recordset($6::text::jsonb)
+            AS x(step_id text, position int, agent text, status text, attempts int,
+                 output jsonb, error jsonb, tolerated bool, cleared jsonb, call_id text,
+                 parent_call_id text, root_call_id text, cost_usd numeric,
+                 started_at timestamptz, finished_at timestamptz)
+         WHERE $7
+    ), changed_steps AS (
+        UPDATE steps AS s
+           SET status = x.status, attempts = x.attempts, output = x.output, error = x.error,
+               tolerated = x.tolerated, cleared = x.cleared, call_id = x.call_id,
+               parent_call_id = x.parent_call_id, root_call_id = x.root_call_id,
+               cost_usd = x.cost_usd, started_at = x.started_at, finished_at = x.finished_at
+          FROM jsonb_to_recordset($6::text::jsonb)
+            AS x(step_id text, status text, attempts int, output jsonb, error jsonb,
+                 tolerated bool, cleared jsonb, call_id text, parent_call_id text,
+                 root_call_id text, cost_usd numeric, started_at timestamptz,
+                 finished_at timestamptz)
+         WHERE NOT $7 AND s.task_id = $1 AND s.plan_version = $2 AND s.step_id = x.step_id
+    ), events AS (
+        INSERT INTO task_events (task_id, seq, org_id, kind, event, occurred_at)
+        SELECT $1, x.seq, $3, x.kind, x.event, x.occurred_at
+          FROM jsonb_to_recordset($8::text::jsonb)
+            AS x(seq int, kind text, event jsonb, occurred_at timestamptz)
+    ), new_checkpoints AS (
+        INSERT INTO checkpoints (id, org_id, task_id, step_id, plan_version, status, view,
+                                 expires_at, resolved_at)
+        SELECT x.id, $3, $1, x.step_id, x.plan_version, x.status, x.view, x.expires_at,
+               x.resolved_at
+          FROM jsonb_to_recordset($9::text::jsonb)
+            AS x(id text, step_id text, plan_version int, status text, view jsonb,
+                 expires_at timestamptz, resolved_at timestamptz)
+    ), changed_checkpoints AS (
+        UPDATE checkpoints AS c
+           SET status = x.status, view = x.view, resolved_at = x.resolved_at
+          FROM jsonb_to_recordset($10::text::jsonb)
+            AS x(id text, status text, view jsonb, resolved_at timestamptz)
+         WHERE c.id = x.id AND c.task_id = $1
+    ), task AS (
+        UPDATE tasks
+           SET status = $11, paused_from = $12, plan_version = $2, replan_count = $13,
+               terminal_reason = $14, error = $15::text::jsonb, result = $16::text::jsonb,
+               summary = $17, fast_path = $18, finished_at = $19, event_seq = $20,
+               budget_usd = $21, version = version + 1, updated_at = now()
+         WHERE id = $1
+    ), outbox AS (
+        INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id)
+        SELECT $22::uuid, u.subject, u.headers::jsonb, u.body, u.message_id
+          FROM unnest($23::text[], $24::text[], $25::bytea[], $26::text[])
+               WITH ORDINALITY AS u(subject, headers, body, message_id, n)
+         ORDER BY u.n
+        RETURNING id
+    )
+    SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids FROM outbox
+"""
 
-_INSERT_PLAN: Final = text(
-    """
-    INSERT INTO plans (task_id, version, org_id, document, why)
-    VALUES (:task_id, :version, :org_id, CAST(:document AS jsonb), :why)
-    """
-)
-
-_UPDATE_STEPS: Final = text(
-    """
-    UPDATE steps AS s
-       SET status = x.status, attempts = x.attempts, output = x.output, error = x.error,
-           tolerated = x.tolerated, cleared = x.cleared, call_id = x.call_id,
-           parent_call_id = x.parent_call_id, root_call_id = x.root_call_id,
-           cost_usd = x.cost_usd, started_at = x.started_at, finished_at = x.finished_at
-      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-        AS x(step_id text, status text, attempts int, output jsonb, error jsonb, tolerated bool,
-             cleared jsonb, call_id text, parent_call_id text, root_call_id text,
-             cost_usd numeric, started_at timestamptz, finished_at timestamptz)
-     WHERE s.task_id = :task_id AND s.plan_version = :plan_version AND s.step_id = x.step_id
-    """
-)
-_INSERT_STEPS: Final = text(
-    """
-    INSERT INTO steps (task_id, plan_version, org_id, step_id, position, agent, status,
-                       attempts, output, error, tolerated, cleared, call_id, parent_call_id,
-                       root_call_id, cost_usd, started_at, finished_at)
-    SELECT :task_id, :plan_version, :org_id, x.step_id, x.position, x.agent, x.status,
-           x.attempts, x.output, x.error, x.tolerated, x.cleared, x.call_id, x.parent_call_id,
-           x.root_call_id, x.cost_usd, x.started_at, x.finished_at
-      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-        AS x(step_id text, position int, agent text, status text, attempts int, output jsonb,
-             error jsonb, tolerated bool, cleared jsonb, call_id text, parent_call_id text,
-             root_call_id text, cost_usd numeric, started_at timestamptz,
-             finished_at timestamptz)
-    """
-)
-_INSERT_EVENTS: Final = text(
-    """
-    INSERT INTO task_events (task_id, seq, org_id, kind, event, occurred_at)
-    SELECT :task_id, x.seq, :org_id, x.kind, x.event, x.occurred_at
-      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-        AS x(seq int, kind text, event jsonb, occurred_at timestamptz)
-    """
-)
-_INSERT_CHECKPOINTS: Final = text(
-    """
-    INSERT INTO checkpoints (id, org_id, task_id, step_id, plan_version, status, view,
-                             expires_at, resolved_at)
-    SELECT x.id, :org_id, :task_id, x.step_id, x.plan_version, x.status, x.view, x.expires_at,
-           x.resolved_at
-      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-        AS x(id text, step_id text, plan_version int, status text, view jsonb,
-             expires_at timestamptz, resolved_at timestamptz)
-    """
-)
-_UPDATE_CHECKPOINTS: Final = text(
-    """
-    UPDATE checkpoints AS c
-       SET status = x.status, view = x.view, resolved_at = x.resolved_at
-      FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-        AS x(id text, status text, view jsonb, resolved_at timestamptz)
-     WHERE c.id = x.id AND c.task_id = :task_id
-    """
-)
-_TIMER_INSERT: Final = text(
-    """
-    INSERT INTO task_timers (task_id, org_id, due_at)
-    VALUES (:task_id, :org_id, now() + make_interval(secs => :after))
-    ON CONFLICT (task_id) DO NOTHING
-    """
-)
-_TIMER_DUE: Final = text(
-    """
-    UPDATE task_timers SET due_at = LEAST(COALESCE(due_at, :due_at), :due_at), finished_at = NULL
-     WHERE task_id = :task_id
-    """
-)
-_TIMER_FINISHED: Final = text(
-    "UPDATE task_timers SET due_at = NULL, finished_at = now(), pruned_at = NULL"
-    " WHERE task_id = :task_id"
-)
-_TIMER_ACTIVE: Final = text(
-    """
-    UPDATE task_timers
-       SET finished_at = NULL, due_at = now() + make_interval(secs => :after)
-     WHERE task_id = :task_id
-    """
-)
+_TIMER_DUE: Final = """
+    UPDATE task_timers SET due_at = LEAST(COALESCE(due_at, $2), $2), finished_at = NULL
+     WHERE task_id = $1
+"""
+_TIMER_SET: Final = "UPDATE task_timers SET due_at = $2 WHERE task_id = $1"
+_TIMER_FINISHED: Final = """
+    UPDATE task_timers SET due_at = NULL, finished_at = now(), pruned_at = NULL
+     WHERE task_id = $1
+"""
+_TIMER_ACTIVE: Final = """
+    UPDATE task_timers SET finished_at = NULL, due_at = now() + make_interval(secs => $2)
+     WHERE task_id = $1
+"""
 
 
 def request_hash(request: CreateTaskV1) -> str:
@@ -205,13 +185,10 @@ class TaskStore:
         """The worker pool an agent's steps are dispatched to."""
         return self._pools.get(agent, "custom")
 
-    def set_pools(self, pools: dict[str, str]) -> None:
-        self._pools = pools
-
     # ================================================================== create
     async def insert(
         self,
-        session: AsyncSession,
+        conn: Conn,
         *,
         task_id: str,
         org_id: str,
@@ -223,60 +200,47 @@ class TaskStore:
         recovery_after_s: float,
     ) -> bool:
         """False if the request id was used before (the existing task stands)."""
-        row = await session.execute(
+        row = await conn.fetchrow(
             _INSERT_TASK,
-            {
-                "id": task_id,
-                "org_id": org_id,
-                "request_id": request.request_id,
-                "request_hash": request_hash(request),
-                "goal": request.goal,
-                "constraints": request.constraints.model_dump_json(),
-                "context": _dumps(request.context),
-                "budget_usd": budget_usd,
-                "conversation_id": request.conversation_id,
-                "parent_task_id": request.parent_task_id,
-                "status": TaskStatus.PLANNING.value,
-                "created_by": created_by.model_dump_json(),
-                "call_id": call_id,
-                "root_call_id": root_call_id,
-            },
+            task_id,
+            org_id,
+            request.request_id,
+            request_hash(request),
+            request.goal,
+            request.constraints.model_dump_json(),
+            _dumps(request.context),
+            budget_usd,
+            request.conversation_id,
+            request.parent_task_id,
+            TaskStatus.PLANNING.value,
+            created_by.model_dump_json(),
+            call_id,
+            root_call_id,
+            recovery_after_s,
         )
-        if row.first() is None:
-            return False
-        await session.execute(
-            _TIMER_INSERT, {"task_id": task_id, "org_id": org_id, "after": recovery_after_s}
-        )
-        return True
+        return row is not None
 
     # ================================================================== load
-    async def load(
-        self, session: AsyncSession, task_id: str, *, lock: bool = True
-    ) -> TaskState | None:
+    async def load(self, conn: Conn, task_id: str, *, lock: bool = True) -> TaskState | None:
         """The task (locked until the transaction ends), or None if this org has no such task."""
-        statement = _LOAD.text + (_LOCK if lock else "")
-        cached_version = self.plans.known_version(task_id)
-        row = (
-            await session.execute(
-                text(statement),
-                {"task_id": task_id, "want_plan": cached_version is None},
-            )
-        ).first()
-        if row is None:
+        cached = self.plans.known_version(task_id)
+        m = await conn.fetchrow(_LOAD_LOCKED if lock else _LOAD, task_id, cached is None)
+        if m is None:
             return None
-        m = row._mapping
         plan: PlanV1 | None = None
-        if m["plan_version"]:
-            plan = self.plans.get(task_id, m["plan_version"])
+        version = m["plan_version"]
+        if version:
+            plan = self.plans.get(task_id, version)
             if plan is None:
                 document = m["document"]
                 if document is None:  # the cache knew another version: read this one
-                    document = await session.scalar(
-                        text("SELECT document FROM plans WHERE task_id = :t AND version = :v"),
-                        {"t": task_id, "v": m["plan_version"]},
+                    document = await conn.fetchval(
+                        "SELECT document FROM plans WHERE task_id = $1 AND version = $2",
+                        task_id,
+                        version,
                     )
                 plan = PlanV1.model_validate(document)
-                self.plans.put(task_id, m["plan_version"], plan)
+                self.plans.put(task_id, version, plan)
         state = TaskState(
             task_id=m["id"],
             org_id=m["org_id"],
@@ -292,7 +256,7 @@ class TaskStore:
             conversation_id=m["conversation_id"],
             parent_task_id=m["parent_task_id"],
             paused_from=TaskStatus(m["paused_from"]) if m["paused_from"] else None,
-            plan_version=m["plan_version"],
+            plan_version=version,
             plan=plan,
             plan_why=m["why"],
             replan_count=m["replan_count"],
@@ -312,98 +276,77 @@ class TaskStore:
         return state
 
     # ================================================================== apply
-    async def apply(self, uow: UnitOfWork, cycle: Cycle, *, recovery_after_s: float) -> None:
-        """Write what `cycle` changed, append its events, stage its messages."""
+    async def apply(self, tx: Tx, cycle: Cycle, *, recovery_after_s: float) -> None:
+        """Write what `cycle` changed, append its events, stage and write its messages."""
         if not cycle.changed:
             return
         state = cycle.state
-        session = uow.session
         for job in cycle.dispatches:
             stamp, message = messages.step_message(state, job, self.pool_of(job.agent))
             step = state.steps[job.step_id]
             step.call_id, step.parent_call_id = stamp.call_id, stamp.parent_call_id
             step.root_call_id = stamp.root_call_id
-            uow.publish(message)
-        ids = list(state.steps)
-        if cycle.new_plan:
-            assert state.plan is not None
-            await session.execute(
-                _INSERT_PLAN,
-                {
-                    "task_id": state.task_id,
-                    "version": state.plan_version,
-                    "org_id": state.org_id,
-                    "document": state.plan.model_dump_json(),
-                    "why": state.plan_why,
-                },
-            )
-            self.plans.put(state.task_id, state.plan_version, state.plan)
-            rows = [_step_row(state.steps[i], ids.index(i)) for i in ids]
-            await session.execute(
-                _INSERT_STEPS,
-                {
-                    "task_id": state.task_id,
-                    "plan_version": state.plan_version,
-                    "org_id": state.org_id,
-                    "rows": _dumps(rows),
-                },
-            )
-        elif cycle.dirty_steps:
-            rows = [_step_row(state.steps[i], ids.index(i)) for i in sorted(cycle.dirty_steps)]
-            await session.execute(
-                _UPDATE_STEPS,
-                {
-                    "task_id": state.task_id,
-                    "plan_version": state.plan_version,
-                    "rows": _dumps(rows),
-                },
-            )
-        await self._write_checkpoints(session, cycle)
+            tx.publish(message)
         events = []
         for offset, new in enumerate(cycle.events, start=1):
             event = messages.event_model(state, state.event_seq + offset, new)
             events.append(event)
-            uow.publish(messages.event_message(event))
-        if events:
-            await session.execute(
-                _INSERT_EVENTS,
-                {
-                    "task_id": state.task_id,
-                    "org_id": state.org_id,
-                    "rows": "["
-                    + ",".join(
-                        f'{{"seq":{e.seq},"kind":"{e.kind.value}",'
-                        f'"occurred_at":"{e.occurred_at.isoformat()}",'
-                        f'"event":{e.model_dump_json()}}}'
-                        for e in events
-                    )
-                    + "]",
-                },
-            )
-            state.event_seq += len(events)
+            tx.publish(messages.event_message(event))
         if cycle.advance is not None:
-            uow.publish(messages.advance_message(state, cycle.advance))
-        await session.execute(
-            _UPDATE_TASK,
-            {
-                "task_id": state.task_id,
-                "status": state.status.value,
-                "paused_from": state.paused_from.value if state.paused_from else None,
-                "plan_version": state.plan_version,
-                "replan_count": state.replan_count,
-                "terminal_reason": state.terminal_reason.value if state.terminal_reason else None,
-                "error": _json_or_none(_error_json(state.error)),
-                "result": _json_or_none(state.result),
-                "summary": state.summary,
-                "fast_path": state.fast_path,
-                "finished_at": state.finished_at,
-                "event_seq": state.event_seq,
-                "budget_usd": state.budget_usd,
-            },
-        )
-        await self._write_timer(session, cycle, recovery_after_s)
+            tx.publish(messages.advance_message(state, cycle.advance))
+        state.event_seq += len(events)
 
-    async def reschedule(self, session: AsyncSession, state: TaskState, *, after_s: float) -> None:
+        ids = list(state.steps)
+        document = None
+        if cycle.new_plan:
+            assert state.plan is not None
+            document = state.plan.model_dump_json()
+            self.plans.put(state.task_id, state.plan_version, state.plan)
+            written = ids
+        else:
+            written = sorted(cycle.dirty_steps)
+        step_rows = [_step_row(state.steps[i], ids.index(i)) for i in written]
+        event_rows = (
+            "["
+            + ",".join(
+                f'{{"seq":{e.seq},"kind":"{e.kind.value}",'
+                f'"occurred_at":"{e.occurred_at.isoformat()}",'
+                f'"event":{e.model_dump_json()}}}'
+                for e in events
+            )
+            + "]"
+        )
+        new_cps, changed_cps = _checkpoint_rows(cycle)
+        outgoing = tx.take_staged()
+        row = await tx.conn.fetchrow(
+            _WRITE,
+            state.task_id,
+            state.plan_version,
+            state.org_id,
+            document,
+            state.plan_why,
+            _dumps(step_rows),
+            cycle.new_plan,
+            event_rows,
+            _dumps(new_cps),
+            _dumps(changed_cps),
+            state.status.value,
+            state.paused_from.value if state.paused_from else None,
+            state.replan_count,
+            state.terminal_reason.value if state.terminal_reason else None,
+            _json_or_none(_error_json(state.error)),
+            _json_or_none(state.result),
+            state.summary,
+            state.fast_path,
+            state.finished_at,
+            state.event_seq,
+            state.budget_usd,
+            *outbox_params(tx.batch, outgoing),
+        )
+        tx.written_as(row["ids"], outgoing)
+        await self._write_timer(tx.conn, cycle, recovery_after_s)
+
+    async def reschedule(self, conn: Conn, state: TaskState, *, after_s: float) -> None:
         """When the timer sweep should look at the task next: the next checkpoint expiry or
         deadline, or the recovery interval, whichever comes first."""
         if state.status in TERMINAL:
@@ -412,61 +355,53 @@ class TaskStore:
         due += [c.view.expires_at for c in state.pending_checkpoints()]
         if state.constraints.deadline is not None:
             due.append(state.constraints.deadline)
-        await session.execute(
-            text("UPDATE task_timers SET due_at = :due WHERE task_id = :task_id"),
-            {"task_id": state.task_id, "due": min(due)},
-        )
+        await conn.execute(_TIMER_SET, state.task_id, min(due))
 
-    async def _write_checkpoints(self, session: AsyncSession, cycle: Cycle) -> None:
-        state = cycle.state
-        if cycle.new_checkpoints:
-            rows = [
-                {
-                    "id": v.checkpoint_id,
-                    "step_id": v.step_id,
-                    "plan_version": v.plan_version,
-                    "status": v.status.value,
-                    "view": v.model_dump(mode="json"),
-                    "expires_at": v.expires_at.isoformat(),
-                    "resolved_at": v.resolved_at.isoformat() if v.resolved_at else None,
-                }
-                for v in (state.checkpoints[i].view for i in sorted(cycle.new_checkpoints))
-            ]
-            await session.execute(
-                _INSERT_CHECKPOINTS,
-                {"org_id": state.org_id, "task_id": state.task_id, "rows": _dumps(rows)},
-            )
-        if cycle.dirty_checkpoints:
-            rows = [
-                {
-                    "id": v.checkpoint_id,
-                    "status": v.status.value,
-                    "view": v.model_dump(mode="json"),
-                    "resolved_at": v.resolved_at.isoformat() if v.resolved_at else None,
-                }
-                for v in (state.checkpoints[i].view for i in sorted(cycle.dirty_checkpoints))
-            ]
-            await session.execute(
-                _UPDATE_CHECKPOINTS, {"task_id": state.task_id, "rows": _dumps(rows)}
-            )
-
-    async def _write_timer(self, session: AsyncSession, cycle: Cycle, after_s: float) -> None:
+    async def _write_timer(self, conn: Conn, cycle: Cycle, after_s: float) -> None:
         state = cycle.state
         if state.status in TERMINAL:
             if any(e.status in TERMINAL for e in cycle.events):
-                await session.execute(_TIMER_FINISHED, {"task_id": state.task_id})
+                await conn.execute(_TIMER_FINISHED, state.task_id)
             return
         if any(e.kind.value == "retried" for e in cycle.events):
-            await session.execute(_TIMER_ACTIVE, {"task_id": state.task_id, "after": after_s})
+            await conn.execute(_TIMER_ACTIVE, state.task_id, after_s)
         due = [
             state.checkpoints[i].view.expires_at
             for i in cycle.new_checkpoints
             if state.checkpoints[i].pending
         ]
-        if state.constraints.deadline is not None and cycle.events:
+        if state.constraints.deadline is not None and any(
+            e.kind.value in ("task_created", "retried") for e in cycle.events
+        ):
             due.append(state.constraints.deadline)
         if due:
-            await session.execute(_TIMER_DUE, {"task_id": state.task_id, "due_at": min(due)})
+            await conn.execute(_TIMER_DUE, state.task_id, min(due))
+
+
+def _checkpoint_rows(cycle: Cycle) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    state = cycle.state
+    new = [
+        {
+            "id": v.checkpoint_id,
+            "step_id": v.step_id,
+            "plan_version": v.plan_version,
+            "status": v.status.value,
+            "view": v.model_dump(mode="json"),
+            "expires_at": v.expires_at.isoformat(),
+            "resolved_at": v.resolved_at.isoformat() if v.resolved_at else None,
+        }
+        for v in (state.checkpoints[i].view for i in sorted(cycle.new_checkpoints))
+    ]
+    changed = [
+        {
+            "id": v.checkpoint_id,
+            "status": v.status.value,
+            "view": v.model_dump(mode="json"),
+            "resolved_at": v.resolved_at.isoformat() if v.resolved_at else None,
+        }
+        for v in (state.checkpoints[i].view for i in sorted(cycle.dirty_checkpoints))
+    ]
+    return new, changed
 
 
 def _step_of(item: list[Any]) -> StepState:

@@ -25,11 +25,11 @@ from contracts.tentacle.models import (
 )
 from contracts.tentacle.streams import STEP_CONSUMERS
 from shared.context import enter_call, leave_call
-from shared.db.uow import UnitOfWork
 from shared.errors import PermanentError, TransientError
 from shared.llm import BudgetExceeded
 from shared.logging import get_logger
 from tentacle.adapters.messages import task_call
+from tentacle.adapters.pg import Tx
 from tentacle.domain.agents import AgentRegistry
 from tentacle.domain.commands import complete_fast
 from tentacle.domain.cycle import Cycle
@@ -63,11 +63,11 @@ async def advance_task(
     deps: Deps, command: AdvanceTaskV1, meta: Meta, *, last_attempt: bool
 ) -> None:
     org_id = require_org(meta)
-    async with deps.db.transaction(org_id=org_id) as uow:
-        peek = await deps.store.load(uow.session, command.task_id, lock=False)
+    async with deps.db.transaction(org_id=org_id) as tx:
+        peek = await deps.store.load(tx.conn, command.task_id, lock=False)
         registry = None
         if peek is not None and peek.status is TaskStatus.PLANNING:
-            registry = await deps.catalog.registry(uow.session, None)
+            registry = await deps.catalog.registry(tx.conn, None)
     if peek is None:
         log.info("advance.unknown_task", task_id=command.task_id)
         return
@@ -81,7 +81,7 @@ async def advance_task(
     await run_cycle(deps, org_id, command.task_id, _recover(deps) if recovering else _nothing)
 
 
-async def _nothing(c: Cycle, registry: AgentRegistry, uow: UnitOfWork) -> None:
+async def _nothing(c: Cycle, registry: AgentRegistry, tx: Tx) -> None:
     return None
 
 
@@ -138,7 +138,7 @@ async def _fast_path(deps: Deps, state: TaskState) -> FastAnswer | None:
 
 
 def _adopt(outcome: Outcome, version: int, replans: int) -> Any:
-    async def act(c: Cycle, registry: AgentRegistry, uow: UnitOfWork) -> None:
+    async def act(c: Cycle, registry: AgentRegistry, tx: Tx) -> None:
         s = c.state
         if s.status is not TaskStatus.PLANNING or (s.plan_version, s.replan_count) != (
             version,
@@ -173,7 +173,7 @@ def stale_after(agent_timeout_s: float, pool: str) -> timedelta:
 
 
 def _recover(deps: Deps) -> Any:
-    async def act(c: Cycle, registry: AgentRegistry, uow: UnitOfWork) -> None:
+    async def act(c: Cycle, registry: AgentRegistry, tx: Tx) -> None:
         s = c.state
         for step in list(s.steps.values()):
             if step.status is not StepStatus.RUNNING or step.started_at is None:
@@ -188,6 +188,6 @@ def _recover(deps: Deps) -> Any:
                 step_id=step.step_id,
             )
             record_result(c, step.step_id, s.plan_version, step.attempts, StepOutcome(error=lost))
-        await deps.store.reschedule(uow.session, s, after_s=deps.settings.recovery_after_seconds)
+        await deps.store.reschedule(tx.conn, s, after_s=deps.settings.recovery_after_seconds)
 
     return act

@@ -16,15 +16,15 @@ from tentacle.service.deps import Deps, require_org
 async def list_capabilities(
     deps: Deps, request: ListCapabilitiesV1, meta: Meta
 ) -> CapabilityListV1:
-    async with deps.db.transaction(org_id=require_org(meta)) as uow:
-        found = await deps.catalog.capabilities(uow.session, request)
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        found = await deps.catalog.capabilities(tx.conn, request)
     return CapabilityListV1(capabilities=found)
 
 
 async def register_agent(deps: Deps, request: RegisterAgentV1, meta: Meta) -> CapabilityV1:
     org_id = require_org(meta)
     spec = parse_agent(request.yaml)
-    async with deps.db.transaction(org_id=org_id) as uow:
-        await deps.catalog.register(uow.session, org_id, spec)
-        found = await deps.catalog.capabilities(uow.session, ListCapabilitiesV1(detail=True))
+    async with deps.db.transaction(org_id=org_id) as tx:
+        await deps.catalog.register(tx.conn, org_id, spec)
+        found = await deps.catalog.capabilities(tx.conn, ListCapabilitiesV1(detail=True))
     return next(c for c in found if c.name == spec.name and not c.builtin)

@@ -8,13 +8,11 @@ the same transaction); otherwise an advance work item asks the planner.
 
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from contracts.envelope import Actor, Meta
 from contracts.tentacle.errors import TentacleErrorCode
 from contracts.tentacle.events import TaskCreatedDetailV1
 from contracts.tentacle.models import AdvanceReason, CreateTaskV1, TaskStatus, TaskV1, task_id_for
-from shared.db.uow import UnitOfWork
+from tentacle.adapters.pg import Tx
 from tentacle.adapters.task_queries import task_view
 from tentacle.adapters.task_store import request_hash
 from tentacle.domain.cycle import Cycle
@@ -28,24 +26,24 @@ from tentacle.service.deps import Deps, require_org
 
 async def create_task(deps: Deps, request: CreateTaskV1, meta: Meta) -> TaskV1:
     org_id = require_org(meta)
-    async with deps.db.transaction(org_id=org_id) as uow:
+    async with deps.db.transaction(org_id=org_id) as tx:
         task_id = await insert_task(
             deps,
-            uow,
+            tx,
             org_id=org_id,
             request=request,
             actor=meta.actor,
             call_id=meta.call_id,
             root_call_id=meta.root_call_id,
         )
-        view = await task_view(uow.session, task_id)
+        view = await task_view(tx.conn, task_id)
     assert view is not None
     return view
 
 
 async def insert_task(
     deps: Deps,
-    uow: UnitOfWork,
+    tx: Tx,
     *,
     org_id: str,
     request: CreateTaskV1,
@@ -57,7 +55,7 @@ async def insert_task(
     task_id = task_id_for(org_id, request.request_id)
     registry = None
     if request.plan is not None:
-        registry = await deps.catalog.registry(uow.session, [s.agent for s in request.plan.steps])
+        registry = await deps.catalog.registry(tx.conn, [s.agent for s in request.plan.steps])
         problems = validate_plan(request.plan, registry, context_keys=request.context.keys())
         if problems:
             raise TentacleError(
@@ -71,7 +69,7 @@ async def insert_task(
         else deps.settings.default_task_budget_usd
     )
     inserted = await deps.store.insert(
-        uow.session,
+        tx.conn,
         task_id=task_id,
         org_id=org_id,
         request=request,
@@ -82,9 +80,7 @@ async def insert_task(
         recovery_after_s=deps.settings.recovery_after_seconds,
     )
     if not inserted:
-        before = await uow.session.scalar(
-            text("SELECT request_hash FROM tasks WHERE id = :id"), {"id": task_id}
-        )
+        before = await tx.conn.fetchval("SELECT request_hash FROM tasks WHERE id = $1", task_id)
         if before != request_hash(request):
             raise TentacleError(
                 TentacleErrorCode.REQUEST_CONFLICT,
@@ -120,9 +116,9 @@ async def insert_task(
     )
     if request.plan is not None and registry is not None:
         apply_plan(cycle, request.plan, why="supplied")
-        await learn_preferences(deps, uow, state, registry)
+        await learn_preferences(deps, tx, state, registry)
         decide(cycle, registry, deps.policy)
     else:
         cycle.request_advance(AdvanceReason.CREATED)
-    await deps.store.apply(uow, cycle, recovery_after_s=deps.settings.recovery_after_seconds)
+    await deps.store.apply(tx, cycle, recovery_after_s=deps.settings.recovery_after_seconds)
     return task_id

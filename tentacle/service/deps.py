@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from contracts.envelope import Meta
 from contracts.tentacle.errors import TentacleErrorCode
 from shared.bus import Bus
-from shared.db.database import Database
 from tentacle.adapters.agent_store import AgentCatalog
+from tentacle.adapters.pg import TaskDb
 from tentacle.adapters.task_store import TaskStore
 from tentacle.domain.agents import Runtime
 from tentacle.domain.errors import TentacleError
@@ -30,7 +30,7 @@ def _now() -> datetime:
 @dataclass
 class Deps:
     settings: TentacleSettings
-    database: Callable[[], Database]
+    db: TaskDb
     bus: Bus
     store: TaskStore
     catalog: AgentCatalog
@@ -39,10 +39,6 @@ class Deps:
     workspace: WorkspaceQueries
     runtimes: Mapping[Runtime, AgentRuntime] = field(default_factory=dict)
     clock: Callable[[], datetime] = _now
-
-    @property
-    def db(self) -> Database:
-        return self.database()
 
 
 def require_org(meta: Meta) -> str:

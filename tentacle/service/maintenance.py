@@ -12,8 +12,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from sqlalchemy import text
-
 from shared.logging import get_logger
 from tentacle.adapters.messages import timer_message
 from tentacle.service.deps import Deps
@@ -22,54 +20,40 @@ log = get_logger(__name__)
 
 BATCH: Final = 200
 
-_DUE: Final = text(
-    """
+_DUE: Final = """
     WITH due AS (
         SELECT task_id FROM task_timers
          WHERE finished_at IS NULL AND due_at <= now()
-         ORDER BY due_at LIMIT :limit
+         ORDER BY due_at LIMIT $1
            FOR UPDATE SKIP LOCKED
     )
-    UPDATE task_timers AS t SET due_at = now() + make_interval(secs => :after)
+    UPDATE task_timers AS t SET due_at = now() + make_interval(secs => $2)
       FROM due WHERE t.task_id = due.task_id
     RETURNING t.task_id, t.org_id
-    """
-)
-_FINISHED: Final = text(
-    """
+"""
+_FINISHED: Final = """
     SELECT task_id, org_id FROM task_timers
-     WHERE pruned_at IS NULL AND finished_at < now() - make_interval(secs => :age)
-     ORDER BY finished_at LIMIT :limit
-    """
-)
+     WHERE pruned_at IS NULL AND finished_at < now() - make_interval(secs => $1)
+     ORDER BY finished_at LIMIT $2
+"""
 _PRUNE: Final = (
-    text(
-        "UPDATE steps SET output = NULL, output_pruned = true"
-        " WHERE task_id = :id AND output IS NOT NULL"
-    ),
-    text("UPDATE side_effects SET result = NULL WHERE task_id = :id AND result IS NOT NULL"),
-    text(
-        "DELETE FROM plans WHERE task_id = :id"
-        " AND version < (SELECT plan_version FROM tasks WHERE id = :id)"
-    ),
-    text(
-        "UPDATE checkpoints SET view = jsonb_set(view, '{preview}', '{}'::jsonb)"
-        " WHERE task_id = :id AND status <> 'pending'"
-    ),
-    text("UPDATE task_timers SET pruned_at = now() WHERE task_id = :id"),
+    "UPDATE steps SET output = NULL, output_pruned = true"
+    " WHERE task_id = $1 AND output IS NOT NULL",
+    "UPDATE side_effects SET result = NULL WHERE task_id = $1 AND result IS NOT NULL",
+    "DELETE FROM plans WHERE task_id = $1"
+    " AND version < (SELECT plan_version FROM tasks WHERE id = $1)",
+    "UPDATE checkpoints SET view = jsonb_set(view, '{preview}', '{}'::jsonb)"
+    " WHERE task_id = $1 AND status <> 'pending'",
+    "UPDATE task_timers SET pruned_at = now() WHERE task_id = $1",
 )
 
 
 async def sweep_timers(deps: Deps) -> int:
     """Stage an advance for every task whose timer is due; how many."""
-    async with deps.db.transaction() as uow:
-        rows = (
-            await uow.session.execute(
-                _DUE, {"limit": BATCH, "after": deps.settings.recovery_after_seconds}
-            )
-        ).all()
+    async with deps.db.transaction() as tx:
+        rows = await tx.conn.fetch(_DUE, BATCH, deps.settings.recovery_after_seconds)
         for row in rows:
-            uow.publish(timer_message(row.task_id, row.org_id))
+            tx.publish(timer_message(row["task_id"], row["org_id"]))
     return len(rows)
 
 
@@ -78,12 +62,12 @@ async def prune_finished(deps: Deps) -> int:
     finished longer ago than the retention period; the task, its result and its lifecycle
     log stay. How many tasks were pruned."""
     age = deps.settings.retention_hours * 3600
-    async with deps.db.transaction() as uow:
-        rows = (await uow.session.execute(_FINISHED, {"age": age, "limit": BATCH})).all()
+    async with deps.db.transaction() as tx:
+        rows = await tx.conn.fetch(_FINISHED, age, BATCH)
     for row in rows:
-        async with deps.db.transaction(org_id=row.org_id) as uow:
+        async with deps.db.transaction(org_id=row["org_id"]) as tx:
             for statement in _PRUNE:
-                await uow.session.execute(statement, {"id": row.task_id})
+                await tx.conn.execute(statement, row["task_id"])
     return len(rows)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contracts.envelope import Meta
 from contracts.tentacle.models import PauseTaskV1, TaskV1
-from shared.db.uow import UnitOfWork
+from tentacle.adapters.pg import Tx
 from tentacle.domain import commands
 from tentacle.domain.agents import AgentRegistry
 from tentacle.domain.cycle import Cycle
@@ -13,7 +13,7 @@ from tentacle.service.deps import Deps, require_org
 
 
 async def pause_task(deps: Deps, request: PauseTaskV1, meta: Meta) -> TaskV1:
-    async def act(c: Cycle, registry: AgentRegistry, uow: UnitOfWork) -> None:
+    async def act(c: Cycle, registry: AgentRegistry, tx: Tx) -> None:
         commands.pause(c, meta.actor, request.reason)
 
     _, view = await run_cycle(deps, require_org(meta), request.task_id, act, reply=True)

@@ -31,8 +31,8 @@ def _view(deps: Deps, actor: Actor, key: str, pref: preferences.Preference) -> P
 
 
 async def list_preferences(deps: Deps, request: ListPreferencesV1, meta: Meta) -> PreferenceListV1:
-    async with deps.db.transaction(org_id=require_org(meta)) as uow:
-        found = await preference_store.load(uow.session, meta.actor, None)
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        found = await preference_store.load(tx.conn, meta.actor, None)
     views = [_view(deps, meta.actor, key, pref) for key, pref in found.items()]
     if not request.include_revoked:
         views = [v for v in views if v.revoked_at is None or v.auto_approve]
@@ -41,13 +41,13 @@ async def list_preferences(deps: Deps, request: ListPreferencesV1, meta: Meta) -
 
 async def revoke_preference(deps: Deps, request: RevokePreferenceV1, meta: Meta) -> PreferenceV1:
     org_id = require_org(meta)
-    async with deps.db.transaction(org_id=org_id) as uow:
-        found = await preference_store.load(uow.session, meta.actor, [request.key])
+    async with deps.db.transaction(org_id=org_id) as tx:
+        found = await preference_store.load(tx.conn, meta.actor, [request.key])
         pref = found.get(request.key)
         if pref is None:
             raise TentacleError(
                 TentacleErrorCode.PREFERENCE_NOT_FOUND, f"no learned approval for {request.key}"
             )
         after = preferences.revoked(pref, deps.clock())
-        await preference_store.save(uow.session, org_id, meta.actor, request.key, after)
+        await preference_store.save(tx.conn, org_id, meta.actor, request.key, after)
     return _view(deps, meta.actor, request.key, after)

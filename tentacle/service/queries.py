@@ -24,9 +24,9 @@ from tentacle.service.deps import Deps, require_org
 
 
 async def get_task(deps: Deps, request: GetTaskV1, meta: Meta) -> TaskDetailV1:
-    async with deps.db.transaction(org_id=require_org(meta)) as uow:
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
         found = await task_queries.task_detail(
-            uow.session, request.task_id, include_outputs=request.include_outputs
+            tx.conn, request.task_id, include_outputs=request.include_outputs
         )
     if found is None:
         raise not_found(request.task_id)
@@ -34,36 +34,36 @@ async def get_task(deps: Deps, request: GetTaskV1, meta: Meta) -> TaskDetailV1:
 
 
 async def list_tasks(deps: Deps, request: ListTasksV1, meta: Meta) -> TaskListV1:
-    async with deps.db.transaction(org_id=require_org(meta)) as uow:
-        return TaskListV1(tasks=await task_queries.list_tasks(uow.session, request))
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        return TaskListV1(tasks=await task_queries.list_tasks(tx.conn, request))
 
 
 async def search_tasks(deps: Deps, request: SearchTasksV1, meta: Meta) -> TaskListV1:
-    async with deps.db.transaction(org_id=require_org(meta)) as uow:
-        return TaskListV1(tasks=await task_queries.search_tasks(uow.session, request))
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        return TaskListV1(tasks=await task_queries.search_tasks(tx.conn, request))
 
 
 async def list_task_events(deps: Deps, request: ListTaskEventsV1, meta: Meta) -> TaskEventListV1:
-    async with deps.db.transaction(org_id=require_org(meta)) as uow:
-        if await task_queries.task_view(uow.session, request.task_id) is None:
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        if await task_queries.task_view(tx.conn, request.task_id) is None:
             raise not_found(request.task_id)
         events = await task_queries.list_events(
-            uow.session, request.task_id, request.after_seq, request.limit
+            tx.conn, request.task_id, request.after_seq, request.limit
         )
     return TaskEventListV1(events=events)
 
 
 async def task_cost(deps: Deps, request: TaskRefV1, meta: Meta) -> TaskCostV1:
-    async with deps.db.transaction(org_id=require_org(meta)) as uow:
-        found = await task_queries.task_cost(uow.session, request.task_id)
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        found = await task_queries.task_cost(tx.conn, request.task_id)
     if found is None:
         raise not_found(request.task_id)
     return found
 
 
 async def list_checkpoints(deps: Deps, request: ListCheckpointsV1, meta: Meta) -> CheckpointListV1:
-    async with deps.db.transaction(org_id=require_org(meta)) as uow:
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
         found = await task_queries.pending_checkpoints(
-            uow.session, request.conversation_id, request.limit
+            tx.conn, request.conversation_id, request.limit
         )
     return CheckpointListV1(checkpoints=found)

@@ -10,8 +10,8 @@ from contracts.tentacle.checkpoints import (
     RespondCheckpointV1,
 )
 from contracts.tentacle.plans import CheckpointType
-from shared.db.uow import UnitOfWork
 from tentacle.adapters import preference_store
+from tentacle.adapters.pg import Tx
 from tentacle.domain import commands, preferences
 from tentacle.domain.agents import AgentRegistry
 from tentacle.domain.cycle import Cycle
@@ -22,9 +22,9 @@ from tentacle.service.deps import Deps, require_org
 async def respond_checkpoint(deps: Deps, request: RespondCheckpointV1, meta: Meta) -> CheckpointV1:
     org_id = require_org(meta)
 
-    async def act(c: Cycle, registry: AgentRegistry, uow: UnitOfWork) -> CheckpointV1:
+    async def act(c: Cycle, registry: AgentRegistry, tx: Tx) -> CheckpointV1:
         view = commands.respond(c, request.checkpoint_id, request.response, meta.actor, registry)
-        await _learn(deps, uow, org_id, meta, view, request)
+        await _learn(deps, tx, org_id, meta, view, request)
         return view
 
     view, _ = await run_cycle(deps, org_id, request.task_id, act)
@@ -33,7 +33,7 @@ async def respond_checkpoint(deps: Deps, request: RespondCheckpointV1, meta: Met
 
 async def _learn(
     deps: Deps,
-    uow: UnitOfWork,
+    tx: Tx,
     org_id: str,
     meta: Meta,
     view: CheckpointV1,
@@ -46,7 +46,7 @@ async def _learn(
     if not isinstance(response, ApprovalResponseV1):
         return
     now = deps.clock()
-    known = await preference_store.load(uow.session, meta.actor, [view.preference_key])
+    known = await preference_store.load(tx.conn, meta.actor, [view.preference_key])
     before = known.get(view.preference_key)
     if view.status is CheckpointStatus.APPROVED:
         after = preferences.approved(
@@ -54,4 +54,4 @@ async def _learn(
         )
     else:
         after = preferences.rejected(before, now)
-    await preference_store.save(uow.session, org_id, meta.actor, view.preference_key, after)
+    await preference_store.save(tx.conn, org_id, meta.actor, view.preference_key, after)

@@ -20,11 +20,11 @@ from contracts.envelope import ErrorV1
 from contracts.tentacle.errors import TentacleErrorCode
 from contracts.tentacle.models import StepRunV1
 from shared.bus import Delivery
-from shared.db.uow import UnitOfWork
 from shared.errors import PermanentError, TransientError
 from shared.logging import get_logger
 from tentacle.adapters import journal
 from tentacle.adapters.journal import StaleAttempt
+from tentacle.adapters.pg import Tx
 from tentacle.domain.agents import AgentRegistry, AgentSpec
 from tentacle.domain.cycle import Cycle
 from tentacle.domain.decide import StepOutcome, record_result
@@ -79,20 +79,20 @@ async def run_step(deps: Deps, run: StepRunV1, delivery: Delivery) -> None:
     org_id = require_org(delivery.meta)
     agent = deps.catalog.builtin.get(run.agent)
     if agent is None:
-        async with deps.db.transaction(org_id=org_id) as uow:
-            agent = await deps.catalog.spec(uow.session, run.agent)
+        async with deps.db.transaction(org_id=org_id) as tx:
+            agent = await deps.catalog.spec(tx.conn, run.agent)
     executed = await _execute(deps, run, delivery, agent)
     if executed is None:
         log.info("step.stale", task_id=run.task_id, step_id=run.step_id, attempt=run.attempt)
         return
     outcome, staged = executed
 
-    async def record(c: Cycle, registry: AgentRegistry, uow: UnitOfWork) -> None:
+    async def record(c: Cycle, registry: AgentRegistry, tx: Tx) -> None:
         recorded = record_result(c, run.step_id, run.plan_version, run.attempt, outcome)
         if recorded and outcome.ok:
             for item in staged:
-                uow.publish(item.message)
-                await journal.record(uow.session, item.effect, item.result)
+                tx.publish(item.message)
+                await journal.record(tx.conn, item.effect, item.result)
 
     await run_cycle(deps, org_id, run.task_id, record)
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import text
-
 from contracts.envelope import Meta
 from contracts.tentacle.models import (
     CreateTaskV1,
@@ -22,7 +20,7 @@ from contracts.tentacle.models import (
     SupersedeTaskV1,
     task_id_for,
 )
-from shared.db.uow import UnitOfWork
+from tentacle.adapters.pg import Tx
 from tentacle.adapters.task_queries import task_view
 from tentacle.domain import commands
 from tentacle.domain.agents import AgentRegistry
@@ -38,7 +36,7 @@ async def supersede_task(deps: Deps, request: SupersedeTaskV1, meta: Meta) -> Su
     new_task_id = task_id_for(org_id, request.request_id)
     follow_up: dict[str, Any] = {}
 
-    async def act(c: Cycle, registry: AgentRegistry, uow: UnitOfWork) -> list[str]:
+    async def act(c: Cycle, registry: AgentRegistry, tx: Tx) -> list[str]:
         s = c.state
         follow_up["request"] = CreateTaskV1(
             request_id=request.request_id,
@@ -58,8 +56,8 @@ async def supersede_task(deps: Deps, request: SupersedeTaskV1, meta: Meta) -> Su
             registry=registry,
         )
 
-    async with deps.db.transaction(org_id=org_id) as uow:
-        irreversible, old = await cycle_in(deps, uow, request.task_id, act, reply=True)
+    async with deps.db.transaction(org_id=org_id) as tx:
+        irreversible, old = await cycle_in(deps, tx, request.task_id, act, reply=True)
         new = None
         follow: CreateTaskV1 = follow_up["request"]
         if request.policy is SupersedePolicy.ENQUEUE:
@@ -68,21 +66,22 @@ async def supersede_task(deps: Deps, request: SupersedeTaskV1, meta: Meta) -> Su
                 "actor": meta.actor.model_dump(mode="json"),
                 "call_id": meta.call_id,
             }
-            await uow.session.execute(
-                text("UPDATE tasks SET queued = queued || CAST(:item AS jsonb) WHERE id = :id"),
-                {"id": request.task_id, "item": _json([item])},
+            await tx.conn.execute(
+                "UPDATE tasks SET queued = queued || $2::text::jsonb WHERE id = $1",
+                request.task_id,
+                _json([item]),
             )
         else:
             await insert_task(
                 deps,
-                uow,
+                tx,
                 org_id=org_id,
                 request=follow,
                 actor=meta.actor,
                 call_id=meta.call_id,
                 root_call_id=meta.root_call_id,
             )
-            new = await task_view(uow.session, new_task_id)
+            new = await task_view(tx.conn, new_task_id)
     assert old is not None
     return SupersedeResultV1(
         policy=request.policy,
