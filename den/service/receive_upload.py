@@ -17,8 +17,9 @@ Consistency, in the order things happen:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -106,7 +107,7 @@ class _Receiver:
         self.hasher_at_start: Any = None
         self.patch_hash: Any = hashlib.sha256() if checksum is not None else None
         self.claimed = False
-        self.renewed = time.monotonic()
+        self.lost: DenError | None = None
 
     # ------------------------------------------------------------------ claim and release
     async def claim(self, offset: int, body_length: int | None) -> Row[Any]:
@@ -171,11 +172,21 @@ class _Receiver:
 
     # ------------------------------------------------------------------ streaming
     async def run(self, row: Row[Any], body: AsyncIterator[bytes]) -> Row[Any]:
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            return await self._run(body)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _run(self, body: AsyncIterator[bytes]) -> Row[Any]:
         try:
             async for piece in body:
+                if self.lost is not None:
+                    raise self.lost
                 if piece:
                     await self._write(piece)
-                    await self._renew_if_due()
         except BodyInterrupted:
             await self._interrupted()
             raise
@@ -341,13 +352,20 @@ class _Receiver:
             if current.state != UploadState.RECEIVING.value:
                 raise closed(current.state)
             raise DenError(DenErrorCode.UPLOAD_BUSY, "another request took over this upload")
-        self.renewed = time.monotonic()
 
-    async def _renew_if_due(self) -> None:
-        if time.monotonic() - self.renewed < self.lease.total_seconds() / 3:
-            return
-        async with self.den.db.transaction(org_id=self.org_id) as uow:
-            await self._hold(uow.session)
+    async def _heartbeat(self) -> None:
+        """Keep the lease while the request lives, even when the client pauses: a writer is
+        dead when its process is, not when its client is slow."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                async with self.den.db.transaction(org_id=self.org_id) as uow:
+                    await self._hold(uow.session)
+            except DenError as exc:
+                self.lost = exc  # taken over or closed: the writer stops at its next piece
+                return
+            except Exception as exc:  # the database blinked; the lease has slack for a retry
+                log.warning("den.lease_renewal_failed", upload=self.upload_id, error=str(exc))
 
     # ------------------------------------------------------------------ when things go wrong
     async def _interrupted(self) -> None:

@@ -21,7 +21,8 @@ from contracts.den.models import AuthorizeUploadV1, FileV1, UploadAuthorizationV
 from contracts.envelope import Actor, ActorKind
 from contracts.model import ContractModel
 from contracts.subject import Subject
-from den.app import build_app
+from den.app import build_app, build_den
+from den.service.context import Den
 from den.settings import DenSettings
 from shared.bus import Bus
 from shared.bus.codec import decode
@@ -123,6 +124,13 @@ class DenClient:
         response = await self.http.put(auth.put_url, content=data)
         assert response.status_code == 201, response.text
         return FileV1.model_validate(response.json())
+
+
+def den_of(client: DenClient) -> Den:
+    """Another den over the same database and bus: what a second replica would be."""
+    settings = client.app.settings
+    assert isinstance(settings, DenSettings)
+    return build_den(settings, client.app)
 
 
 @pytest.fixture

@@ -33,25 +33,15 @@ from contracts.den.models import (
 )
 from contracts.platform.health import HealthCheckV1, HealthStatus
 from den.adapters import repository as repo
-from den.app import build_den
-from den.service.context import Den
 from den.service.receive_upload import _Receiver, receive_upload
 from den.service.reconcile import reconcile, sweep_orphans
-from den.settings import DenSettings
 from shared.bus import Bus, BusUnavailable
 from shared.settings import PlatformSettings
-from tests.den.conftest import CHUNK, ORG, PART, USER, DenClient, pattern
+from tests.den.conftest import CHUNK, ORG, PART, USER, DenClient, den_of, pattern
 from tests.shared.bus.conftest import eventually
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OFFSET_TYPE = {"Content-Type": "application/offset+octet-stream"}
-
-
-def den_of(client: DenClient) -> Den:
-    """Another den over the same database and bus: what a second replica would be."""
-    settings = client.app.settings
-    assert isinstance(settings, DenSettings)
-    return build_den(settings, client.app)
 
 
 async def chunk_subjects(client: DenClient) -> set[str]:
@@ -111,7 +101,7 @@ async def test_sigkill_mid_upload_is_reconciled_and_the_upload_resumes(
                 return False
             return health.status is HealthStatus.OK
 
-        await eventually(healthy, timeout=30)
+        await eventually(healthy, timeout=60)
         auth = await bus.request(
             s.UPLOAD_AUTHORIZE, AuthorizeUploadV1(name="crash.bin"), org_id=ORG, actor=USER
         )
@@ -139,7 +129,7 @@ async def test_sigkill_mid_upload_is_reconciled_and_the_upload_resumes(
             subjects = info.state.subjects or {}
             return head.headers["upload-offset"] == str(2 * PART) and len(subjects) == 3
 
-        await eventually(two_parts_and_chunks_of_a_third)
+        await eventually(two_parts_and_chunks_of_a_third, timeout=30)
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         patch.cancel()  # its body waits for ever; the server it talked to is gone

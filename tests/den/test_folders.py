@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -129,3 +130,15 @@ async def test_changes_are_published_after_commit(den: DenClient) -> None:
     event = await events.next()
     assert event.folder == folder
     assert event.folder.created_by.kind is ActorKind.AGENT
+
+
+async def test_concurrent_creations_of_one_name_yield_one_folder(den: DenClient) -> None:
+    results = await asyncio.gather(
+        *(den.ask(s.FOLDER_CREATE, CreateFolderV1(name="race")) for _ in range(6)),
+        return_exceptions=True,
+    )
+    created = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, RemoteError)]
+    assert len(created) == 1
+    assert len(refused) == 5
+    assert {r.code for r in refused} == {DenErrorCode.NAME_TAKEN}

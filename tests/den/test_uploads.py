@@ -7,6 +7,7 @@ import base64
 import hashlib
 import itertools
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,8 +24,9 @@ from contracts.den.models import (
     GetUploadV1,
     UploadState,
 )
+from den.service.reconcile import reconcile
 from shared.bus import RemoteError
-from tests.den.conftest import OTHER_ORG, PART, DenClient, pattern, sha256_b64
+from tests.den.conftest import OTHER_ORG, PART, DenClient, den_of, pattern, sha256_b64
 from tests.shared.bus.conftest import eventually
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -360,3 +362,30 @@ async def test_a_name_taken_while_uploading_fails_the_upload_when_asked_to(den: 
     state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=auth.upload.upload_id))
     assert state.state is UploadState.FAILED
     assert state.failure == DenErrorCode.NAME_TAKEN
+
+
+async def test_a_paused_client_keeps_its_upload(den_factory: Any) -> None:
+    """The lease outlives a client that pauses longer than it: the process renews it."""
+    den = await den_factory(writer_lease_s=0.3)
+    data = pattern(2 * PART, seed=16)
+    url = await _create(den, len(data))
+
+    replica = den_of(den)
+    swept = []
+
+    async def pausing() -> AsyncIterator[bytes]:
+        yield data[: PART + 10]
+        for _ in range(4):  # several leases long, with the reconciler looking for dead writers
+            await asyncio.sleep(0.3)
+            swept.append(await reconcile(replica))
+        yield data[PART + 10 :]
+
+    response = await den.http.patch(
+        url,
+        content=pausing(),
+        headers={**TUS, **OFFSET_TYPE, "Upload-Offset": "0", "Content-Length": str(len(data))},
+    )
+    assert response.status_code == 204, response.text
+    file = await den.ask(s.FILE_GET, GetFileV1(file_id=response.headers["den-file-id"]))
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+    assert sum(r.released_leases for r in swept) == 0
