@@ -100,10 +100,11 @@ async def test_unknown_accounts_and_wrong_passwords_answer_alike(
 async def test_unknown_accounts_take_as_long_as_wrong_passwords(
     start_inkpass: StartInkPass, bus: Bus, mailbox: Mailbox
 ) -> None:
-    # A costlier hash than the other tests use, so that skipping it would show.
-    await start_inkpass(argon2_memory_kib=16 * 1024, argon2_time_cost=2)
+    # Costlier than the other tests' hashing, so that skipping it would show even on a busy
+    # machine (without the dummy hash the ratio below falls to about 0.2).
+    await start_inkpass(argon2_memory_kib=32 * 1024, argon2_time_cost=2)
     known = []
-    for i in range(10):
+    for i in range(12):
         email = new_email(f"known{i}")
         await register(bus, mailbox, email)
         known.append(email)
@@ -119,4 +120,4 @@ async def test_unknown_accounts_take_as_long_as_wrong_passwords(
         unknown.append(await timed(new_email("nobody")))
     ratio = statistics.median(unknown) / statistics.median(wrong)
     # Generous margins: only a missing hash (a ratio far below 1) or a gross difference fails.
-    assert 0.6 < ratio < 1.6, (ratio, statistics.median(wrong))
+    assert 0.5 < ratio < 2.0, (ratio, statistics.median(wrong))
