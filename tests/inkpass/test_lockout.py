@@ -25,7 +25,7 @@ from tests.shared.bus.conftest import eventually
 
 
 async def test_wrong_passwords_lock_the_account_for_that_source(
-    start_inkpass: StartInkPass, bus: Bus, mailbox: Mailbox
+    start_inkpass: StartInkPass, bus: Bus, mailbox: Mailbox, db: Db
 ) -> None:
     await start_inkpass(lock_base_s=0.5, lock_max_s=2)
     alice = await new_account(bus, mailbox, "alice")
@@ -37,6 +37,11 @@ async def test_wrong_passwords_lock_the_account_for_that_source(
     assert locked.code == "inkpass.too_many_attempts"
     assert locked.error.details is not None
     assert locked.error.details["retry_after_s"] >= 1
+    lockouts = await db.fetch(
+        "select details from account_audit_log where kind = 'locked_out' and source_ip = $1",
+        "203.0.113.9",
+    )
+    assert len(lockouts) == 1  # recorded once, when the lock was placed
     # The owner, from their own address, is not locked out by the attacker.
     result = await login(bus, alice.email, PASSWORD, source_ip="198.51.100.7")
     assert result.status is LoginStatus.AUTHENTICATED
