@@ -24,6 +24,8 @@ from inkpass.service.delete_account import delete_account
 from inkpass.service.delete_policy import delete_policy
 from inkpass.service.deps import Deps
 from inkpass.service.disable_totp import disable_totp
+from inkpass.service.disable_user import disable_user
+from inkpass.service.enable_user import enable_user
 from inkpass.service.enroll_totp import enroll_totp
 from inkpass.service.finish_oauth import finish_oauth
 from inkpass.service.get_profile import get_profile
@@ -47,7 +49,6 @@ from inkpass.service.revoke_all_sessions import revoke_all_sessions
 from inkpass.service.revoke_api_key import revoke_api_key
 from inkpass.service.set_member_attributes import set_member_attributes
 from inkpass.service.set_member_role import set_member_role
-from inkpass.service.set_user_status import disable_user, enable_user
 from inkpass.service.start_oauth import start_oauth
 from inkpass.service.switch_org import switch_org
 from inkpass.service.update_profile import update_profile

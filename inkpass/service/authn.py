@@ -1,4 +1,5 @@
-"""Who is asking: a bearer token checked locally, then its session checked in PostgreSQL."""
+"""Who is asking: a bearer token checked locally, then its session checked in PostgreSQL; or,
+for operator actions, the platform itself."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from contracts.envelope import ActorKind, Meta
 from contracts.inkpass.errors import InkPassErrorCode
 from contracts.inkpass.types import Role, TokenKind
 from inkpass.adapters import sessions
-from inkpass.domain.errors import InkPassError
+from inkpass.domain.errors import InkPassError, forbidden
 from inkpass.service.deps import Deps
 from inkpass.service.tx import Tx
 from shared.auth import Claims, TokenRejected
@@ -47,3 +49,14 @@ async def caller(tx: Tx, claims: Claims) -> Caller:
     if not live.user_active:
         raise InkPassError(InkPassErrorCode.ACCOUNT_DISABLED, "the account is disabled")
     return Caller(claims, live.session, live.role)
+
+
+def operator_of(meta: Meta) -> str:
+    """The system actor behind an operator request, else `forbidden`.
+
+    People reach the bus only through the edge services, which set the actor from the
+    authenticated caller, so no person can present themselves as the platform.
+    """
+    if meta.actor.kind is not ActorKind.SYSTEM:
+        raise forbidden("only the platform may do this")
+    return meta.actor.id
