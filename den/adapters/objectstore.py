@@ -439,6 +439,8 @@ class _Reader:
             await batch.digest.check()
 
     async def _next(self, queue: asyncio.Queue[Msg]) -> Msg:
+        if not queue.empty():
+            return queue.get_nowait()  # the common case: no timer, no task (wait_for makes one)
         try:
             return await asyncio.wait_for(queue.get(), _READ_TIMEOUT_S)
         except TimeoutError:

@@ -81,8 +81,8 @@ async def receive_upload(
 ) -> Row[Any]:
     """Append `body` at `offset`; the upload row afterwards."""
     receiver = _Receiver(den, org_id, upload_id, checksum)
-    row = await receiver.claim(offset, body_length)
     try:
+        row = await receiver.claim(offset, body_length)
         return await receiver.run(row, body)
     finally:
         await receiver.release()
