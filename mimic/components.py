@@ -20,12 +20,14 @@ from mimic.adapters.providers.base import EmailProvider
 from mimic.adapters.providers.postmark import PostmarkProvider
 from mimic.adapters.providers.resend import ResendProvider
 from mimic.adapters.providers.smtp import SmtpProvider, SmtpServer
+from mimic.adapters.webhook_receipts import WebhookReceipts
 from mimic.domain.email import Mailbox
 from mimic.domain.ratelimit import Limits
 from mimic.service.apply_status import ApplyProviderStatus
 from mimic.service.catalog import TemplateCatalog
 from mimic.service.events import Events
 from mimic.service.execute_action import ExecuteAction
+from mimic.service.integration_cache import IntegrationCache
 from mimic.service.manage_integrations import ManageIntegrations
 from mimic.service.receive_webhook import ReceiveWebhook
 from mimic.service.send_notification import SendNotification, SendPolicy
@@ -108,8 +110,17 @@ class Components:
         self._send = SendNotification(
             self.db, events, self.catalog, {Channel.EMAIL: self.providers}, policy
         )
+        webhook_receipts = WebhookReceipts(
+            retention=timedelta(days=s.receipt_retention_days),
+            replicas=s.platform.stream_replicas,
+        )
+        await webhook_receipts.start(self.app.bus.js)
         self._receive = ReceiveWebhook(
-            self.db, events, keyring, tolerance=s.webhook_tolerance_seconds
+            self.app.bus,
+            IntegrationCache(self.db, ttl=s.integration_cache_seconds),
+            webhook_receipts,
+            keyring,
+            tolerance=s.webhook_tolerance_seconds,
         )
         postmark = (
             (s.postmark_webhook_username, s.postmark_webhook_password.get_secret_value())

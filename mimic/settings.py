@@ -83,7 +83,15 @@ class MimicSettings(HttpServiceSettings):
     # ------------------------------------------------------------------ integrations
     webhook_max_bytes: int = Field(default=512 * 1024, ge=1024, le=4 * 1024 * 1024)
     webhook_tolerance_seconds: int = Field(default=300, ge=10, le=3600)
-    receipt_retention_days: int = Field(default=30, ge=1)
+    receipt_retention_days: int = Field(
+        default=30, ge=1, description="How long replayed webhook deliveries are recognised."
+    )
+    integration_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long the ingress reuses an integration it read (a disable takes effect "
+        "within this time).",
+    )
     outbound_allow_private: bool = Field(
         default=False, description="Let outbound actions reach private addresses (development)."
     )

@@ -28,6 +28,8 @@ WEBHOOKS = Stream(
     description="Verified inbound webhooks, one event each, for triggers to react to.",
     max_age=timedelta(days=7),
     max_bytes=1024 * 1024 * 1024,
+    # Message ids are derived from the delivery: a provider's quick retry is dropped here.
+    duplicate_window=timedelta(minutes=10),
 )
 
 SEND_CONSUMER = Consumer(

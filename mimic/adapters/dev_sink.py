@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ class _StoreInMaildir:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._box: mailbox.Maildir | None = None
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dev-maildir")
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
 
     def _mailbox(self) -> mailbox.Maildir:
         # Created on first mail, not at start: a service that never sends leaves no directory.
@@ -40,7 +45,10 @@ class _StoreInMaildir:
         recipients = ", ".join(envelope.rcpt_tos)
         # What a delivering MTA adds: the envelope recipient, whatever the To header says.
         message = f"Delivered-To: {recipients}\r\n".encode() + content
-        key = self._mailbox().add(message)
+        # Maildir writes fsync, so off the event loop; one writer thread, because a Maildir
+        # object numbers its temporary files with an unlocked counter.
+        loop = asyncio.get_running_loop()
+        key = await loop.run_in_executor(self._writer, self._mailbox().add, message)
         log.info("dev_mail.stored", key=key, recipients=len(envelope.rcpt_tos))
         return f"250 OK queued as {key}"
 
@@ -51,9 +59,10 @@ class DevSmtpSink:
         self.host = host
         self.port = port
         self._server: asyncio.Server | None = None
+        self._handler: _StoreInMaildir | None = None
 
     async def start(self) -> None:
-        handler = _StoreInMaildir(self.directory)
+        handler = self._handler = _StoreInMaildir(self.directory)
 
         def protocol() -> Any:
             return SMTP(handler, hostname="fluxos-dev-mail", ident="fluxos dev mailbox")
@@ -70,3 +79,6 @@ class DevSmtpSink:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        if self._handler is not None:
+            await asyncio.to_thread(self._handler.close)
+            self._handler = None

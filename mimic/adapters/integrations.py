@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.mimic.models import IntegrationProvider, IntegrationStatus
 from mimic.adapters.rows import AnyRow
-from mimic.adapters.tables import integrations, webhook_receipts
+from mimic.adapters.tables import integrations
 from shared.crypto import Binding, Keyring
 
 
@@ -76,18 +76,3 @@ async def disable(session: AsyncSession, integration_id: str, now: datetime) -> 
     )
     row: AnyRow | None = result.first()
     return row
-
-
-async def claim_delivery(
-    session: AsyncSession, *, org_id: str, integration_id: str, delivery_id: str, event_id: str
-) -> bool:
-    """False when this delivery was received before (a replay)."""
-    result = await session.execute(
-        insert(webhook_receipts)
-        .values(
-            org_id=org_id, integration_id=integration_id, delivery_id=delivery_id, event_id=event_id
-        )
-        .on_conflict_do_nothing()
-        .returning(webhook_receipts.c.delivery_id)
-    )
-    return result.first() is not None

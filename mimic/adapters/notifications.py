@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,11 +31,66 @@ OPEN_OUTCOMES = ("calling", "in_doubt")
 """Attempts whose result is not known: the provider may have sent the message."""
 
 
-async def lock(session: AsyncSession, notification_id: str) -> Notification | None:
-    result = await session.execute(
-        select(notifications).where(notifications.c.id == notification_id).with_for_update()
+# Built once: constructing statements costs more than running them on the hot path.
+_LOCK = select(notifications).where(notifications.c.id == bindparam("nid")).with_for_update()
+
+# One round trip for an accepted call: settle the journal entry, remember the provider's id
+# (status webhooks name only that), and move the notification on. The status guard keeps a
+# row that something else settled meanwhile as it is.
+_ACCEPT = text(
+    """
+    WITH attempt AS (
+        UPDATE send_attempts
+        SET outcome = 'accepted', provider_message_id = :pmid, finished_at = :now
+        WHERE notification_id = :nid AND seq = :seq
+    ), known AS (
+        INSERT INTO provider_messages (provider, provider_message_id, org_id, notification_id)
+        VALUES (:provider, :pmid, :org_id, :nid)
+        ON CONFLICT DO NOTHING
     )
-    return result.first()
+    UPDATE notifications
+    SET status = :status, provider = :provider, provider_message_id = :pmid,
+        sent_at = :now, delivered_at = :delivered_at, updated_at = :now, announced = true
+    WHERE id = :nid AND status = 'sending'
+    RETURNING *
+    """
+)
+
+
+async def lock(session: AsyncSession, notification_id: str) -> Notification | None:
+    result = await session.execute(_LOCK, {"nid": notification_id})
+    row: Notification | None = result.first()
+    return row
+
+
+async def accept(
+    session: AsyncSession,
+    *,
+    org_id: str,
+    notification_id: str,
+    seq: int,
+    provider: str,
+    provider_message_id: str,
+    delivered: bool,
+    now: datetime,
+) -> Notification | None:
+    """Record an accepted call; the notification as now `sent` (or `delivered`), or None."""
+    status = NotificationStatus.DELIVERED if delivered else NotificationStatus.SENT
+    result = await session.execute(
+        _ACCEPT,
+        {
+            "nid": notification_id,
+            "seq": seq,
+            "org_id": org_id,
+            "provider": provider,
+            "pmid": provider_message_id,
+            "status": status.value,
+            "delivered_at": now if delivered else None,
+            "now": now,
+        },
+    )
+    row: Notification | None = result.first()
+    return row
 
 
 async def create(session: AsyncSession, values: Mapping[str, Any]) -> Notification | None:
@@ -125,21 +180,6 @@ async def finish_attempt(
             provider_message_id=provider_message_id,
             finished_at=now,
         )
-    )
-
-
-async def remember_provider_message(
-    session: AsyncSession, *, provider: str, provider_message_id: str, org_id: str, nid: str
-) -> None:
-    await session.execute(
-        pg_insert(provider_messages)
-        .values(
-            provider=provider,
-            provider_message_id=provider_message_id,
-            org_id=org_id,
-            notification_id=nid,
-        )
-        .on_conflict_do_nothing()
     )
 
 

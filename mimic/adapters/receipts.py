@@ -1,4 +1,4 @@
-"""Forgetting old webhook receipts (replay protection needs them only for a while)."""
+"""Forgetting old provider status receipts (replay protection needs them only for a while)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from mimic.adapters.tables import status_receipts, webhook_receipts
+from mimic.adapters.tables import status_receipts
 
 
 async def prune(engine: AsyncEngine, *, older_than: timedelta) -> int:
@@ -15,9 +15,8 @@ async def prune(engine: AsyncEngine, *, older_than: timedelta) -> int:
     retries for 3 days): a delivery id forgotten while it can still be retried would pass."""
     total = 0
     async with engine.begin() as conn:
-        for table in (webhook_receipts, status_receipts):
-            result = await conn.execute(
-                delete(table).where(table.c.received_at < func.now() - older_than)
-            )
-            total += result.rowcount
+        result = await conn.execute(
+            delete(status_receipts).where(status_receipts.c.received_at < func.now() - older_than)
+        )
+        total += result.rowcount
     return total

@@ -1,11 +1,11 @@
 """The tables of mimic's own database (alembic autogenerates from this metadata).
 
 Tenant tables (an `org_id` column) have row-level security by organisation, set per
-transaction. Four are platform tables on purpose, read before the organisation is known or kept
-for all of them: `provider_messages` (a provider's status webhook names only its own message
-id), `status_receipts` and `webhook_receipts` (replay protection: ids only, pruned across
-organisations when old) and `rate_counters` (the per-channel limit spans organisations;
-recipient keys are hashed).
+transaction. Three are platform tables on purpose, read before the organisation is known or
+kept for all of them: `provider_messages` (a provider's status webhook names only its own
+message id), `status_receipts` (replay protection of those webhooks: ids only, pruned when old)
+and `rate_counters` (the per-channel limit spans organisations; recipient keys are hashed).
+Integrators' webhooks leave no row: their replay protection lives in JetStream.
 """
 
 from __future__ import annotations
@@ -70,6 +70,9 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("deferrals", Integer, nullable=False, server_default=text("0")),
     Column("rate_charged", Boolean, nullable=False, server_default=text("false")),
+    # False between a first delivery's call and its outcome: queued and send_started are
+    # published with the outcome (or by the redelivery, after a crash).
+    Column("announced", Boolean, nullable=False, server_default=text("true")),
     Column("error_code", Text),
     Column("error_message", Text),
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
@@ -150,17 +153,6 @@ integrations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_integrations_org_provider", integrations.c.org_id, integrations.c.provider)
-
-webhook_receipts = Table(
-    "webhook_receipts",
-    metadata,
-    Column("integration_id", Text, primary_key=True),
-    Column("delivery_id", Text, primary_key=True),
-    Column("org_id", Text, nullable=False),
-    Column("event_id", Text, nullable=False),
-    _created("received_at"),
-)
-Index("ix_webhook_receipts_received", webhook_receipts.c.received_at)
 
 actions = Table(
     "actions",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 
 from contracts.mimic.errors import MimicErrorCode
 from mimic.domain.addresses import check_email, check_header_value
@@ -34,12 +35,9 @@ class Mailbox:
             raise MimicError(MimicErrorCode.INVALID_RECIPIENT, f"{field} is not an address")
         return cls.checked(address, name or None, field=field)
 
-    def header(self) -> Address:
-        local, _, domain = self.address.rpartition("@")
-        return Address(display_name=self.name or "", username=local, domain=domain)
-
     def formatted(self) -> str:
-        return str(self.header())
+        """`Name <local@domain>`, the name quoted or encoded as RFC 5322 and 2047 require."""
+        return formataddr((self.name or "", self.address), charset="utf-8")
 
 
 @dataclass(frozen=True)
@@ -60,20 +58,26 @@ class OutgoingEmail:
         domain = self.sender.address.rpartition("@")[2]
         return f"<{self.notification_id}@{domain}>"
 
-    def mime(self) -> EmailMessage:
-        msg = EmailMessage()
-        msg["From"] = self.sender.header()
-        msg["To"] = self.to.header()
-        msg["Subject"] = self.subject
+    def mime(self) -> bytes:
+        """The message as SMTP carries it (multipart/alternative when both parts exist).
+
+        Built with the compat32 MIME classes, which are several times cheaper than
+        `EmailMessage`'s header registry; every header value was checked to be one line.
+        """
+        parts = [
+            MIMEText(body, subtype, "utf-8")
+            for body, subtype in ((self.text, "plain"), (self.html, "html"))
+            if body is not None
+        ]
+        msg = parts[0] if len(parts) == 1 else MIMEMultipart("alternative", _subparts=parts)
+        msg["From"] = self.sender.formatted()
+        msg["To"] = self.to.formatted()
+        msg["Subject"] = (
+            self.subject if self.subject.isascii() else Header(self.subject, "utf-8").encode()
+        )
         msg["Date"] = format_datetime(datetime.now(UTC))
         # Derived from the notification id: the same notification always has the same id.
         msg["Message-ID"] = self.message_id
         if self.reply_to is not None:
-            msg["Reply-To"] = self.reply_to.header()
-        if self.text is not None:
-            msg.set_content(self.text)
-            if self.html is not None:
-                msg.add_alternative(self.html, subtype="html")
-        elif self.html is not None:
-            msg.set_content(self.html, subtype="html")
-        return msg
+            msg["Reply-To"] = self.reply_to.formatted()
+        return msg.as_bytes()

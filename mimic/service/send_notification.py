@@ -35,6 +35,7 @@ from contracts.mimic.errors import MimicErrorCode
 from contracts.mimic.models import (
     Channel,
     NotificationStatus,
+    NotificationV1,
     Priority,
     SendNotificationV1,
     notification_id,
@@ -49,13 +50,13 @@ from contracts.mimic.subjects import (
 )
 from mimic.adapters import notifications as repo
 from mimic.adapters import ratelimits
-from mimic.adapters.notifications import Notification
+from mimic.adapters.notifications import Notification, to_model
 from mimic.adapters.providers.base import EmailProvider
 from mimic.domain.addresses import check_header_value
 from mimic.domain.email import Mailbox, OutgoingEmail
 from mimic.domain.errors import MimicError, RetryLater
 from mimic.domain.outcomes import Accepted, InDoubt, Outcome, Rejected, Unavailable
-from mimic.domain.ratelimit import Limits
+from mimic.domain.ratelimit import Counter, Limits
 from mimic.domain.status import HANDED_OVER
 from mimic.service.catalog import TemplateCatalog
 from mimic.service.context import require_org
@@ -114,9 +115,60 @@ class _Call:
     """Journal entry of the first provider's call, written in the deciding transaction."""
     resumed: bool
     """Asking an idempotent provider again about an unanswered call: no failover after it."""
+    unannounced: bool = False
+    """`queued` and `send_started` are not published yet: the first settlement publishes them."""
 
 
 _Plan = _Done | _Later | _Call
+
+
+async def _locked(session: AsyncSession, nid: str) -> Notification:
+    row = await repo.lock(session, nid)
+    assert row is not None, "a notification being sent has a row"
+    return row
+
+
+def _over(full: Counter) -> str:
+    limit = full.limit
+    return f"over the {limit.scope.value} limit of {limit.max_count} per {limit.window}"
+
+
+def _failure(code: MimicErrorCode, message: str, now: datetime) -> dict[str, Any]:
+    return {
+        "status": NotificationStatus.FAILED.value,
+        "error_code": code.value,
+        "error_message": message[:1000],
+        "failed_at": now,
+    }
+
+
+def _as_queued(row: Notification) -> NotificationV1:
+    """The event of the queued state, for a row first written in a later one."""
+    return to_model(row).model_copy(
+        update={
+            "status": NotificationStatus.QUEUED,
+            "attempts": 0,
+            "deferred_until": None,
+            "error": None,
+            "sending_at": None,
+            "failed_at": None,
+        }
+    )
+
+
+def _as_sending(row: Notification) -> NotificationV1:
+    """The event of the sending state, for a row that has moved on since."""
+    return to_model(row).model_copy(
+        update={
+            "status": NotificationStatus.SENDING,
+            "provider": None,
+            "provider_message_id": None,
+            "error": None,
+            "sent_at": None,
+            "delivered_at": None,
+            "failed_at": None,
+        }
+    )
 
 
 def request_hash(command: SendNotificationV1) -> str:
@@ -145,9 +197,16 @@ class SendNotification:
     async def __call__(self, command: SendNotificationV1, delivery: Delivery) -> None:
         org_id = require_org(delivery.meta.org_id)
         nid = notification_id(org_id, command.idempotency_key)
+        prepared: _Prepared | None
         async with self.db.transaction(org_id=org_id) as uow:
-            row, prepared = await self._record(uow, org_id, nid, command)
-            plan = await self._decide(uow, row) if row is not None else _Done()
+            row = await repo.lock(uow.session, nid)
+            if row is None:
+                # Rendered before anything is written: bad input is refused, nothing recorded.
+                prepared = await self._prepare(uow.session, org_id, command, None)
+                plan = await self._first(uow, org_id, nid, command, prepared)
+            else:
+                prepared = await self._again(uow.session, org_id, row, command)
+                plan = await self._decide(uow, row) if prepared is not None else _Done()
         match plan:
             case _Done():
                 return
@@ -159,51 +218,91 @@ class SendNotification:
                 await self._send(org_id, nid, email, plan, delivery)
 
     # ------------------------------------------------------------------ deciding (row locked)
-    async def _record(
-        self, uow: UnitOfWork, org_id: str, nid: str, command: SendNotificationV1
-    ) -> tuple[Notification | None, _Prepared | None]:
-        """The locked row, created if new, with the content to send; (None, None): done."""
-        session = uow.session
-        digest = request_hash(command)
-        row = await repo.lock(session, nid)
-        if row is None:
-            # Rendered before anything is written: bad input is refused with nothing recorded.
-            prepared = await self._prepare(session, org_id, command, None)
-            now = self.clock()
-            row = await repo.create(
-                session,
-                {
-                    "id": nid,
-                    "org_id": org_id,
-                    "idempotency_key": command.idempotency_key,
-                    "request_hash": digest,
-                    "channel": command.channel.value,
-                    "recipient": command.to.address,
-                    "priority": command.priority.value,
-                    "status": NotificationStatus.QUEUED.value,
-                    "template_key": prepared.template_key,
-                    "template_version": prepared.template_version,
-                    "subject": prepared.subject,
-                    "metadata": dict(command.metadata),
-                    "queued_at": now,
-                    "updated_at": now,
-                },
+    async def _first(
+        self,
+        uow: UnitOfWork,
+        org_id: str,
+        nid: str,
+        command: SendNotificationV1,
+        prepared: _Prepared,
+    ) -> _Plan:
+        """A notification seen for the first time: recorded in its first state in one insert."""
+        session, now = uow.session, self.clock()
+        values: dict[str, Any] = {
+            "id": nid,
+            "org_id": org_id,
+            "idempotency_key": command.idempotency_key,
+            "request_hash": request_hash(command),
+            "channel": command.channel.value,
+            "recipient": command.to.address,
+            "priority": command.priority.value,
+            "status": NotificationStatus.QUEUED.value,
+            "template_key": prepared.template_key,
+            "template_version": prepared.template_version,
+            "subject": prepared.subject,
+            "metadata": dict(command.metadata),
+            "queued_at": now,
+            "updated_at": now,
+        }
+        providers = list(self.providers.get(command.channel, ()))
+        plan: _Plan = _Done()
+        follow: Any = NOTIFICATION_FAILED
+        if not providers:
+            values.update(_failure(MimicErrorCode.CHANNEL_UNAVAILABLE, "no provider", now))
+        else:
+            counters = self.policy.limits.counters(
+                org_id=org_id, channel=command.channel.value, recipient=command.to.address, now=now
             )
-            if row is not None:
-                self.events.stage(uow, NOTIFICATION_QUEUED, row)
-                return row, prepared
-            row = await repo.lock(session, nid)  # a concurrent first delivery created it
-            assert row is not None
-        if row.request_hash != digest:
+            full = await ratelimits.charge(session, counters)
+            if full is None:
+                values.update(
+                    status=NotificationStatus.SENDING.value,
+                    rate_charged=True,
+                    attempts=1,
+                    sending_at=now,
+                )
+                follow = NOTIFICATION_SEND_STARTED
+            elif command.priority is Priority.HIGH or self.policy.max_deferrals == 0:
+                values.update(_failure(MimicErrorCode.RATE_LIMITED, _over(full), now))
+            else:
+                values.update(deferrals=1, deferred_until=full.window_end)
+                follow = NOTIFICATION_DEFERRED
+                wait = max((full.window_end - now).total_seconds(), 1.0)
+                plan = _Later(MimicErrorCode.RATE_LIMITED, _over(full), wait)
+        sending = follow is NOTIFICATION_SEND_STARTED
+        # On the way to a provider, this transaction publishes nothing: the one recording the
+        # call's outcome publishes queued and send_started with it (one outbox round, not two).
+        values["announced"] = not sending
+        row = await repo.create(session, values)
+        if row is None:
+            # A concurrent first delivery of the same key is recording it: roll this one back
+            # (and its rate-limit charge with it) and look again shortly.
+            raise RetryLater(
+                MimicErrorCode.SEND_IN_PROGRESS, "another delivery is recording it", retry_after=1
+            )
+        if not sending:
+            self.events.publish(uow, NOTIFICATION_QUEUED, _as_queued(row), org_id=org_id)
+            self.events.stage(uow, follow, row)
+            return plan
+        seq = await repo.start_attempt(
+            session, org_id=org_id, notification_id=nid, provider=providers[0].name, now=now
+        )
+        return _Call(providers, seq, resumed=False, unannounced=True)
+
+    async def _again(
+        self, session: AsyncSession, org_id: str, row: Notification, command: SendNotificationV1
+    ) -> _Prepared | None:
+        """A redelivery or a repeat of the same key: the content to send, or None if done."""
+        if row.request_hash != request_hash(command):
             raise MimicError(
                 MimicErrorCode.IDEMPOTENCY_CONFLICT,
                 "this idempotency key was used before with a different request",
-                details={"notification_id": nid},
+                details={"notification_id": row.id},
             )
         if NotificationStatus(row.status) in HANDED_OVER:
-            return None, None
+            return None
         pinned = (row.template_key, row.template_version) if row.template_key else None
-        return row, await self._prepare(session, org_id, command, pinned)
+        return await self._prepare(session, org_id, command, pinned)
 
     async def _prepare(
         self,
@@ -239,6 +338,10 @@ class SendNotification:
 
     async def _decide(self, uow: UnitOfWork, row: Notification) -> _Plan:
         session, now = uow.session, self.clock()
+        if not row.announced:
+            # An earlier delivery recorded a call and stopped before its outcome (a crash):
+            # what it did not announce is announced now, before anything else happens.
+            row = await self._catch_up(uow, row)
         providers = list(self.providers.get(Channel(row.channel), ()))
         if not providers:
             await self._fail(
@@ -303,8 +406,7 @@ class SendNotification:
         if full is None:
             await repo.change(uow.session, row.id, rate_charged=True, deferred_until=None)
             return None
-        limit = full.limit
-        why = f"over the {limit.scope.value} limit of {limit.max_count} per {limit.window}"
+        why = _over(full)
         if Priority(row.priority) is Priority.HIGH or row.deferrals >= self.policy.max_deferrals:
             await self._fail(uow, row, MimicErrorCode.RATE_LIMITED, why)
             return _Done()
@@ -327,6 +429,12 @@ class SendNotification:
         changed = await repo.change(uow.session, row.id, **values)
         if first:
             self.events.stage(uow, NOTIFICATION_SEND_STARTED, changed)
+
+    async def _catch_up(self, uow: UnitOfWork, row: Notification) -> Notification:
+        """Stage the `queued` and `send_started` events a first delivery left unpublished."""
+        self.events.publish(uow, NOTIFICATION_QUEUED, _as_queued(row), org_id=row.org_id)
+        self.events.publish(uow, NOTIFICATION_SEND_STARTED, _as_sending(row), org_id=row.org_id)
+        return await repo.change(uow.session, row.id, announced=True)
 
     async def _fail(
         self, uow: UnitOfWork, row: Notification, code: MimicErrorCode, message: str
@@ -362,6 +470,7 @@ class SendNotification:
     ) -> None:
         waits: list[float] = []
         doubt = plan.resumed
+        unannounced = plan.unannounced
         seq = plan.seq
         for index, provider in enumerate(plan.providers):
             if index:
@@ -373,7 +482,10 @@ class SendNotification:
                 provider=provider.name,
                 outcome=type(outcome).__name__,
             )
-            verdict = await self._settle(org_id, nid, seq, provider, outcome, doubt)
+            verdict = await self._settle(
+                org_id, nid, seq, provider, outcome, doubt=doubt, announce=unannounced
+            )
+            unannounced = False
             if verdict == "done":
                 return
             if isinstance(outcome, Unavailable) and outcome.retry_after is not None:
@@ -413,39 +525,51 @@ class SendNotification:
         seq: int,
         provider: EmailProvider,
         outcome: Outcome,
+        *,
         doubt: bool,
+        announce: bool,
     ) -> Literal["done", "next", "stay"]:
         """Record the call's outcome and say what follows: nothing more ("done"), the next
-        provider ("next"), or only this provider again, later ("stay")."""
+        provider ("next"), or only this provider again, later ("stay"). With `announce`, the
+        `queued` and `send_started` events are published first, in the same transaction."""
         async with self.db.transaction(org_id=org_id) as uow:
             session, now = uow.session, self.clock()
-            row = await repo.lock(session, nid)
-            assert row is not None
+            if announce and not isinstance(outcome, Accepted):
+                await self._catch_up(uow, await _locked(session, nid))
             match outcome:
                 case Accepted(provider_message_id, delivered):
-                    await repo.finish_attempt(
+                    row = await repo.accept(
                         session,
-                        nid,
-                        seq,
-                        outcome="accepted",
-                        detail=None,
-                        now=now,
-                        provider_message_id=provider_message_id,
-                    )
-                    await repo.remember_provider_message(
-                        session,
+                        org_id=org_id,
+                        notification_id=nid,
+                        seq=seq,
                         provider=provider.name,
                         provider_message_id=provider_message_id,
-                        org_id=org_id,
-                        nid=nid,
+                        delivered=delivered,
+                        now=now,
                     )
-                    await self._accepted(uow, row, provider.name, provider_message_id, delivered)
+                    if row is not None:
+                        if announce:
+                            queued, started = _as_queued(row), _as_sending(row)
+                            self.events.publish(uow, NOTIFICATION_QUEUED, queued, org_id=org_id)
+                            self.events.publish(
+                                uow, NOTIFICATION_SEND_STARTED, started, org_id=org_id
+                            )
+                        sent = to_model(row)
+                        if delivered:
+                            sent = sent.model_copy(
+                                update={"status": NotificationStatus.SENT, "delivered_at": None}
+                            )
+                        self.events.publish(uow, NOTIFICATION_SENT, sent, org_id=org_id)
+                        if delivered:
+                            self.events.stage(uow, NOTIFICATION_DELIVERED, row)
                     return "done"
                 case Rejected(code, message):
                     await repo.finish_attempt(
                         session, nid, seq, outcome="rejected", detail=message, now=now
                     )
-                    await self._fail(uow, row, MimicErrorCode(code), message)
+                    locked = await _locked(session, nid)
+                    await self._fail(uow, locked, MimicErrorCode(code), message)
                     return "done"
                 case Unavailable(message, _) if doubt:
                     # "Not now" says nothing about the earlier unanswered call.
@@ -466,35 +590,10 @@ class SendNotification:
                         return "stay"
                     await self._fail(
                         uow,
-                        row,
+                        await _locked(session, nid),
                         MimicErrorCode.OUTCOME_UNKNOWN,
                         f"{provider.name}: {message}; it may have been sent, so it is not "
                         "sent again",
                     )
                     return "done"
         raise AssertionError(f"unmatched outcome {outcome!r}")  # pragma: no cover
-
-    async def _accepted(
-        self,
-        uow: UnitOfWork,
-        row: Notification,
-        provider: str,
-        provider_message_id: str,
-        delivered: bool,
-    ) -> None:
-        now = self.clock()
-        changed = await repo.change(
-            uow.session,
-            row.id,
-            status=NotificationStatus.SENT.value,
-            provider=provider,
-            provider_message_id=provider_message_id,
-            sent_at=now,
-            updated_at=now,
-        )
-        self.events.stage(uow, NOTIFICATION_SENT, changed)
-        if delivered:
-            changed = await repo.change(
-                uow.session, row.id, status=NotificationStatus.DELIVERED.value, delivered_at=now
-            )
-            self.events.stage(uow, NOTIFICATION_DELIVERED, changed)

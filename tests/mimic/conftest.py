@@ -113,6 +113,16 @@ async def notification_events(bus: Bus, org: str = ORG) -> list[Published]:
     return await published(bus, EVENTS.name, f"mimic.v1.evt.notification.{org}.>")
 
 
+async def notification_verbs(bus: Bus, count: int, org: str = ORG) -> list[str]:
+    """The verbs of the first `count` notification events, once that many were published."""
+
+    async def enough() -> bool:
+        return len(await notification_events(bus, org)) >= count
+
+    await eventually(enough)
+    return [e.subject.rsplit(".", 1)[1] for e in await notification_events(bus, org)]
+
+
 async def webhook_events(bus: Bus, org: str = ORG) -> list[Published]:
     return await published(bus, WEBHOOKS.name, f"mimic.v1.evt.webhook.{org}.>")
 

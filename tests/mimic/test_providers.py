@@ -20,7 +20,9 @@ from shared.runtime.process import free_port
 from tests.mimic.conftest import (
     StartMimic,
     consumed,
+    eventually,
     mimic_dead_letters,
+    notification_verbs,
     otp_email,
     send,
     wait_status,
@@ -91,6 +93,7 @@ async def test_a_failing_provider_fails_over_to_the_next_within_one_delivery(
     sent = await wait_status(probe, nid, NotificationStatus.SENT)
     assert sent.provider == "resend"
     assert sent.attempts == 1, "failover happens inside one delivery"
+    assert await notification_verbs(probe, 3) == ["queued", "send_started", "sent"]
     assert pm.sent == []
     [body] = rs.sent
     assert body["to"] == ["Ada <ada@example.com>"]
@@ -194,8 +197,6 @@ async def test_a_crash_mid_call_then_redelivery_sends_at_most_once(
     async def called() -> bool:
         return len(stub.sent) == 1
 
-    from tests.mimic.conftest import eventually
-
     await eventually(called)
     await first.stop()  # the handler is cancelled mid-call: the journal says "calling"
 
@@ -204,6 +205,9 @@ async def test_a_crash_mid_call_then_redelivery_sends_at_most_once(
         probe, nid, NotificationStatus.SENT, NotificationStatus.FAILED, timeout=15
     )
     assert len(stub.sent) == 1
+    # What the first delivery left unannounced is announced once, by the redelivery.
+    verbs = await notification_verbs(probe, 3)
+    assert verbs == ["queued", "send_started", final.status.value]
     if provider == "postmark":
         assert final.status is NotificationStatus.FAILED
         assert final.error is not None

@@ -49,7 +49,7 @@ class SmtpProvider:
         self._slots = asyncio.Semaphore(pool_size)
 
     async def send(self, email: OutgoingEmail, *, idempotency_key: str) -> Outcome:
-        body = email.mime().as_bytes()
+        body = email.mime()
         async with self._slots:
             client, outcome = await self._envelope(email)
             if outcome is not None:
