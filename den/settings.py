@@ -72,6 +72,11 @@ class DenSettings(HttpServiceSettings):
         gt=0,
         description="A writer that stops renewing its claim on an upload for this long is dead.",
     )
+    trash_retention_s: float = Field(
+        default=30 * 24 * 3600,
+        ge=0,
+        description="Files in the trash are purged after this long; 0 keeps them until purged.",
+    )
     reconcile_interval_s: float = Field(
         default=60.0, gt=0, description="How often leftovers of crashed uploads are swept."
     )

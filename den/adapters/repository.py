@@ -231,6 +231,25 @@ async def trashed_files(
     return (await session.execute(query)).all()
 
 
+async def trash_before(session: AsyncSession, before: datetime, limit: int) -> list[str]:
+    query = (
+        select(files.c.id)
+        .where(files.c.deleted_at.is_not(None), files.c.deleted_at < before)
+        .order_by(files.c.deleted_at)
+        .limit(limit)
+    )
+    return [str(f) for f in (await session.execute(query)).scalars()]
+
+
+async def oldest_trash(session: AsyncSession) -> datetime | None:
+    value = (
+        await session.execute(
+            select(func.min(files.c.deleted_at)).where(files.c.deleted_at.is_not(None))
+        )
+    ).scalar_one()
+    return value if isinstance(value, datetime) else None
+
+
 async def blob_is_referenced(session: AsyncSession, blob_id: str) -> bool:
     query = select(exists().where(files.c.blob_id == blob_id))
     return bool((await session.execute(query)).scalar_one())

@@ -8,6 +8,7 @@ something behind schedules its org there, in the same transaction) and, per org:
   that writer never committed (objects first, rows after) so the client can resume cleanly;
 * completes uploads whose bytes are all stored but whose completion never committed;
 * finishes purging blobs marked `purging`;
+* empties the trash of files older than the retention (as a purge by the platform);
 * forgets finished uploads and expired links after a while.
 
 `sweep_orphans` is the second line: it lists the bucket itself and removes objects (and chunk
@@ -21,15 +22,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from contracts.den.models import UploadState
+from contracts.den.models import PurgeFileV1, UploadState
+from contracts.den.subjects import SERVICE
 from contracts.ids import is_token
 from den.adapters import repository as repo
 from den.adapters.objectstore import object_name, parse_object_name
 from den.service import lookups
 from den.service.cancel_upload import end_upload
 from den.service.complete_upload import complete_upload
-from den.service.context import Den
+from den.service.context import Caller, Den
 from den.service.purge_blob import purge_blob
+from den.service.purge_file import purge_file
+from shared.context import system_actor
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -47,6 +51,7 @@ class Report:
     removed_parts: int = 0
     completed_uploads: int = 0
     purged_blobs: int = 0
+    emptied_trash: int = 0
     orphan_objects: int = 0
     orphan_chunks: int = 0
     errors: list[str] = field(default_factory=list)
@@ -72,6 +77,14 @@ async def reconcile_org(den: Den, org_id: str, now: datetime, report: Report) ->
         stale = await repo.stale_uploads(uow.session, now, _BATCH)
     for upload_id in stale:
         await _settle_stale(den, org_id, upload_id, now, report)
+    retention = den.settings.trash_retention_s
+    if retention:
+        async with den.db.transaction(org_id=org_id) as uow:
+            old = await repo.trash_before(uow.session, now - timedelta(seconds=retention), _BATCH)
+        caller = Caller(org_id, system_actor(SERVICE))
+        for file_id in old:
+            await purge_file(den, caller, PurgeFileV1(file_id=file_id))
+            report.emptied_trash += 1
     async with den.db.transaction(org_id=org_id) as uow:
         purging = await repo.purging_blob_ids(uow.session, _BATCH)
     for blob_id in purging:
@@ -120,6 +133,10 @@ async def _reschedule(den: Den, org_id: str, now: datetime) -> None:
     async with den.db.transaction(org_id=org_id) as uow:
         await repo.lock_sweep(uow.session, org_id)
         deadline = await repo.next_upload_deadline(uow.session)
+        oldest = await repo.oldest_trash(uow.session)
+        if oldest is not None and den.settings.trash_retention_s:
+            due = oldest + timedelta(seconds=den.settings.trash_retention_s)
+            deadline = due if deadline is None else min(deadline, due)
         if await repo.purging_blob_ids(uow.session, 1):
             deadline = retry if deadline is None else min(deadline, retry)
         if deadline is not None and deadline <= now:

@@ -26,6 +26,7 @@ from contracts.den import subjects as s
 from contracts.den.models import (
     AuthorizeUploadV1,
     CreateLinkV1,
+    DeleteFileV1,
     GetFileV1,
     GetQuotaV1,
     GetUploadV1,
@@ -294,3 +295,18 @@ async def test_den_writes_the_standard_object_store_layout(den: DenClient) -> No
         assert info.options.max_chunk_size == CHUNK
         whole += result.data or b""
     assert whole == data
+
+
+async def test_the_trash_empties_itself_after_the_retention(den: DenClient) -> None:
+    replica = den_of(den)
+    old = await den.put(pattern(100), name="old.txt")
+    fresh = await den.put(b"fresh", name="fresh.txt")
+    await den.ask(s.FILE_DELETE, DeleteFileV1(file_id=old.file_id))
+    purged = await den.subscribe(s.FILE_PURGED)
+    retention = timedelta(seconds=den.app.settings.trash_retention_s)  # type: ignore[attr-defined]
+    assert (await reconcile(replica, now=replica.now() + retention / 2)).emptied_trash == 0
+    await den.ask(s.FILE_DELETE, DeleteFileV1(file_id=fresh.file_id))
+    report = await reconcile(replica, now=replica.now() + retention + timedelta(seconds=1))
+    assert report.emptied_trash == 2
+    assert (await purged.next()).file_id == old.file_id
+    assert await den.stored_messages() == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import random
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -86,6 +88,9 @@ async def test_headers_of_a_download(den: DenClient) -> None:
     assert h["x-content-type-options"] == "nosniff"
     assert "sandbox" in h["content-security-policy"]
     assert h["etag"] == f'"{file.sha256}"'
+    assert (
+        h["repr-digest"] == f"sha-256=:{base64.b64encode(hashlib.sha256(png).digest()).decode()}:"
+    )
     assert h["accept-ranges"] == "bytes"
     assert h["content-length"] == str(len(png))
     assert h["cache-control"] == "private, no-store"

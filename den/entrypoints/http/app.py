@@ -40,6 +40,7 @@ _EXPOSED = [
     "Den-File-Id",
     "Den-Error-Code",
     "ETag",
+    "Repr-Digest",
     "Content-Range",
     "Content-Disposition",
     "Content-Length",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import AsyncIterator
 
@@ -38,6 +39,8 @@ def routes(den: Den) -> APIRouter:
         shown = presentation(dl.content_type, want_attachment=want_attachment)
         headers = {
             "ETag": dl.etag,
+            # RFC 9530: the whole file's digest, so a client can check what it assembled.
+            "Repr-Digest": f"sha-256=:{base64.b64encode(dl.sha256).decode()}:",
             "Last-Modified": http_date(dl.created_at),
             "Accept-Ranges": "bytes",
             "Content-Disposition": content_disposition(dl.name, inline=shown.inline),
