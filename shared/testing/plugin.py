@@ -45,11 +45,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    # Streams reserve their max_bytes against the server's store limit when created; the
-    # registry's streams together reserve more than the 10G default, which only caps, not uses.
-    server = NatsServer(
-        store_dir=tmp_path_factory.mktemp("nats"), name="test-nats", max_file_store="256G"
-    )
+    server = NatsServer(store_dir=tmp_path_factory.mktemp("nats"), name="test-nats")
     server.start()
     yield server
     server.stop()
