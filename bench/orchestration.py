@@ -16,6 +16,7 @@ Its own nats-server and PostgreSQL (fsync on: every commit is durable, as in pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -26,6 +27,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+import psutil
 from nats.aio.msg import Msg
 
 from bench.bus_contracts import BENCH_STREAM, RAW_STREAM
@@ -66,6 +68,48 @@ def chain() -> PlanV1:
             ]
         }
     )
+
+
+def _cpu_seconds(pid: int | None, *, tree: bool = True) -> float:
+    """CPU time of a process and (`tree`) everything below it (PostgreSQL forks a backend
+    per connection, and may run under `unshare`)."""
+    if pid is None:
+        return 0.0
+    try:
+        root = psutil.Process(pid)
+        total = 0.0
+        for proc in (root, *(root.children(recursive=True) if tree else ())):
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total
+    except psutil.Error:
+        return 0.0
+
+
+class CpuMeter:
+    """Where the CPU goes while the concurrent tasks run: per component, per step."""
+
+    def __init__(self, pids: dict[str, list[int | None]]) -> None:
+        self.pids = pids
+        self._start: dict[str, float] = {}
+
+    def read(self) -> dict[str, float]:
+        # The driver is the parent of everything else: only its own time counts for it.
+        return {
+            name: sum(_cpu_seconds(p, tree=name != "driver") for p in pids)
+            for name, pids in self.pids.items()
+        }
+
+    def start(self) -> None:
+        self._start = self.read()
+
+    def per_step_ms(self, steps: int) -> dict[str, float]:
+        now = self.read()
+        return {
+            f"cpu_ms_per_step_{name}": round((now[name] - self._start[name]) * 1000 / steps, 4)
+            for name in now
+        }
 
 
 class Events:
@@ -150,8 +194,16 @@ async def run() -> dict[str, Any]:
                 )
             )
             await _wait_healthy(bus, replicas)
+        meter = CpuMeter(
+            {
+                "tentacle": [p.pid for p in replicas],
+                "postgres": [pg.pid],
+                "nats": [nats.pid],
+                "driver": [os.getpid()],
+            }
+        )
         try:
-            return await _measure(bus, nats.url)
+            return await _measure(bus, nats.url, meter)
         finally:
             for proc in replicas:
                 proc.terminate()
@@ -160,7 +212,7 @@ async def run() -> dict[str, Any]:
             await bus.close()
 
 
-async def _measure(bus: Bus, url: str) -> dict[str, Any]:
+async def _measure(bus: Bus, url: str, meter: CpuMeter) -> dict[str, Any]:
     floor = TwoProcess(url, count=400, warmup=100)
     await floor.start()
     raw = await floor.jetstream(typed=False, round_=0)
@@ -180,10 +232,12 @@ async def _measure(bus: Bus, url: str) -> dict[str, Any]:
         await asyncio.wait_for(events.finished[task].wait(), 30)
         serial.append(task)
 
+    meter.start()
     started = time.perf_counter()
     concurrent = await asyncio.gather(*(_create(bus, plan) for _ in range(CONCURRENT)))
     await asyncio.wait_for(asyncio.gather(*(events.finished[t].wait() for t in concurrent)), 300)
     elapsed = max(events.finished_at[t] for t in concurrent) - started
+    cpu = meter.per_step_ms(CONCURRENT * STEPS)
     await sub.unsubscribe()
 
     isolated = events.step_gaps_ms(serial)
@@ -206,6 +260,10 @@ async def _measure(bus: Bus, url: str) -> dict[str, Any]:
         "loaded_step_latency_p50_ms": round(percentile(loaded, 50), 4),
         "loaded_step_latency_p99_ms": round(percentile(loaded, 99), 4),
         "concurrent_wall_s": round(elapsed, 3),
+        **cpu,
+        "cpu_bound_steps_per_s_on_2_cores": round(
+            2000 / sum(v for k, v in cpu.items() if not k.endswith("driver")), 1
+        ),
         "target_step_overhead_p50_ms": 2.0,
         "target_steps_per_s": 1000,
     }

@@ -106,7 +106,8 @@ def build_app(
     @app.background
     async def outbox_marks() -> None:
         # Also the pool's owner: background tasks are cancelled when the service stops, after
-        # its consumers, so this is where the pool closes (and the last marks are written).
+        # its consumers and request handlers, so the pool closes (writing the last marks)
+        # once nothing can use it any more.
         try:
             await db.mark_published()
         finally:

@@ -48,6 +48,14 @@ def event_message(event: TaskEventV1, *, actor: Actor | None = None) -> Outbound
     return encode(TASK_PROGRESSED, event, stamp)
 
 
+def payload_json(message: OutboundMessage) -> str:
+    """The payload part of an encoded envelope (`{"meta":...,"data":<payload>}`), so an
+    event is serialised once for both the outbox and the lifecycle log. The meta holds only
+    ids, names and times, none of which can contain the separator."""
+    body = message.body
+    return body[body.index(b',"data":') + 8 : -1].decode()
+
+
 def step_message(state: TaskState, job: Dispatch, pool: str) -> tuple[Stamp, OutboundMessage]:
     payload = StepRunV1(
         task_id=state.task_id,

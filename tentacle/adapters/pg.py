@@ -2,17 +2,18 @@
 
 Why not `shared.db.Database` here: an orchestration cycle is a handful of statements, and at a
 thousand steps a second SQLAlchemy's per-statement cost and the extra round trips of its
-unit of work (pool pre-ping, separate BEGIN and org setting, a second transaction to mark the
-outbox) were most of a step's time. This unit of work keeps the same rules:
+unit of work (pool pre-ping, separate BEGIN and org setting, a second transaction to lock and
+mark the outbox rows) were most of a step's time. This unit of work keeps the same rules:
 
 * one transaction per message, scoped to the organisation for row-level security (the org id
   is a validated subject token, set with `set_config(..., true)` in the BEGIN round trip);
 * messages are written to the shared outbox table (`fluxos_outbox`) in the same transaction and
   published right after commit, in staging order, with `Nats-Msg-Id` for JetStream dedupe;
 * whatever is not published (a crash after commit, NATS down) is left to the shared outbox
-  relay, which sweeps the same table; rows are marked published in batches in the background,
-  and a row published twice (the relay racing the marker) is dropped by JetStream's dedupe and
-  by consumers' message-id claims.
+  relay, which sweeps the same table. Published rows are marked by the next transaction's
+  write statement (or a short background flush when none comes): one statement fewer per
+  cycle. A row published twice (the relay catching it before the mark) is dropped by
+  JetStream's dedupe and by consumers' message-id claims.
 
 Transient database failures surface as `shared.db` errors (DatabaseUnavailable, ...), so the
 consumers' one retry owner handles them as everywhere else.
@@ -44,7 +45,7 @@ Conn = Any
 Publisher = Callable[[Sequence[OutboundMessage]], Awaitable[None]]
 """Publishes messages in order and returns once JetStream has them all; raises if not."""
 
-_WRITE_OUTBOX: Final = """
+_OUTBOX_ROWS: Final = """
     INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id)
     SELECT $1::uuid, u.subject, u.headers::jsonb, u.body, u.message_id
       FROM unnest($2::text[], $3::text[], $4::bytea[], $5::text[])
@@ -52,8 +53,13 @@ _WRITE_OUTBOX: Final = """
      ORDER BY u.n
     RETURNING id
 """
-_MARK_EVERY_S: Final = 0.02
-_MARK_BATCH: Final = 2000
+MARK_PUBLISHED: Final = """
+    UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
+     WHERE id = ANY({ids}::bigint[]) AND published_at IS NULL
+"""
+"""Marks rows published; `{ids}` is the placeholder of the id array in the caller's statement."""
+
+_FLUSH_AFTER_S: Final = 0.05
 
 
 def _dumps(value: Any) -> str:
@@ -63,6 +69,12 @@ def _dumps(value: Any) -> str:
 async def _init(conn: Conn) -> None:
     for kind in ("json", "jsonb"):
         await conn.set_type_codec(kind, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def _keep(conn: Conn) -> None:
+    """Nothing to reset when a connection returns to the pool: every transaction ends with
+    COMMIT or ROLLBACK, settings are transaction-local, and no locks, cursors or listeners
+    outlive one. (asyncpg's default reset is a round trip per release.)"""
 
 
 def outbox_params(batch: str, messages: Sequence[OutboundMessage]) -> tuple[Any, ...]:
@@ -78,12 +90,14 @@ def outbox_params(batch: str, messages: Sequence[OutboundMessage]) -> tuple[Any,
 class Tx:
     """One transaction: `conn` for statements, `publish` to send a message if it commits."""
 
-    def __init__(self, conn: Conn, org_id: str | None) -> None:
+    def __init__(self, conn: Conn, org_id: str | None, marks: list[int]) -> None:
         self.conn = conn
         self.org_id = org_id
         self.batch = new_id()
         self.staged: list[OutboundMessage] = []
         self.written: list[tuple[int, OutboundMessage]] = []
+        self._marks = marks
+        self.taken_marks: list[int] = []
 
     def publish(self, message: OutboundMessage) -> None:
         self.staged.append(checked_message(message))
@@ -97,15 +111,19 @@ class Tx:
     def written_as(self, ids: Sequence[int], messages: Sequence[OutboundMessage]) -> None:
         self.written.extend(zip(ids, messages, strict=True))
 
+    def take_marks(self) -> list[int]:
+        """Ids of rows published earlier and not yet marked: this transaction marks them."""
+        taken = self._marks[:]
+        del self._marks[:]
+        self.taken_marks.extend(taken)
+        return taken
+
     async def flush(self) -> None:
         if not self.staged:
             return
         messages = self.take_staged()
-        ids = [
-            r["id"]
-            for r in await self.conn.fetch(_WRITE_OUTBOX, *outbox_params(self.batch, messages))
-        ]
-        self.written_as(ids, messages)
+        rows = await self.conn.fetch(_OUTBOX_ROWS, *outbox_params(self.batch, messages))
+        self.written_as([r["id"] for r in rows], messages)
 
 
 class TaskDb:
@@ -126,6 +144,9 @@ class TaskDb:
             "min_size": min_size,
             "max_size": max_size,
             "server_settings": {
+                # Our statements are few, fixed and parameterised: planning them once per
+                # connection (generic plans) saves the server replanning on every execution.
+                "plan_cache_mode": "force_generic_plan",
                 "application_name": application_name[:63],
                 "statement_timeout": str(int(statement_timeout_s * 1000)),
                 "idle_in_transaction_session_timeout": str(
@@ -135,13 +156,15 @@ class TaskDb:
         }
         self._pool: Any = None
         self._marks: list[int] = []
-        self._marked = asyncio.Event()
+        self._unmarked = asyncio.Event()
 
     # ---------------------------------------------------------------- lifecycle
     async def connect(self) -> None:
         if self._pool is None:
             try:
-                self._pool = await asyncpg.create_pool(self._dsn(), init=_init, **self._options)
+                self._pool = await asyncpg.create_pool(
+                    self._dsn(), init=_init, reset=_keep, **self._options
+                )
             except Exception as exc:
                 raise (translate(exc) or DatabaseUnavailable(str(exc))) from exc
 
@@ -149,7 +172,7 @@ class TaskDb:
         pool, self._pool = self._pool, None
         if pool is not None:
             with contextlib.suppress(Exception):
-                await self._mark_now(pool)
+                await self._flush_marks(pool)
             await pool.close()
 
     @property
@@ -168,12 +191,13 @@ class TaskDb:
         try:
             async with self.pool.acquire() as conn:
                 await conn.execute(begin)
-                tx = Tx(conn, org)
+                tx = Tx(conn, org, self._marks)
                 try:
                     yield tx
                     await tx.flush()
                     await conn.execute("COMMIT")
                 except BaseException:
+                    self._marks.extend(tx.taken_marks)  # not marked after all
                     if not conn.is_closed():
                         with contextlib.suppress(Exception):
                             await conn.execute("ROLLBACK")
@@ -193,41 +217,34 @@ class TaskDb:
             log.warning("outbox.publish_deferred", error=str(exc), messages=len(written))
             return
         self._marks.extend(row_id for row_id, _ in written)
-        self._marked.set()
+        self._unmarked.set()
 
     # ---------------------------------------------------------------- marking
     async def mark_published(self) -> None:
-        """Background: record what was published, many rows per statement."""
+        """Background: mark what no transaction has marked shortly after it was published."""
         while True:
-            await self._marked.wait()
-            self._marked.clear()
-            await asyncio.sleep(_MARK_EVERY_S)
+            await self._unmarked.wait()
+            self._unmarked.clear()
+            await asyncio.sleep(_FLUSH_AFTER_S)
+            if not self._marks:
+                continue
             try:
-                await self._mark_now(self.pool)
+                await self._flush_marks(self.pool)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # unmarked rows are republished by the relay and deduped
+            except Exception:  # left for the next round (or the relay, which dedupes)
                 log.warning("outbox.mark_failed", exc_info=True)
 
-    async def _mark_now(self, pool: Any) -> None:
-        while self._marks:
-            ids, self._marks = self._marks[:_MARK_BATCH], self._marks[_MARK_BATCH:]
-            listed = ",".join(str(int(i)) for i in ids)  # integers from our own RETURNING
+    async def _flush_marks(self, pool: Any) -> None:
+        ids, self._marks[:] = self._marks[:], []
+        if not ids:
+            return
+        try:
             async with pool.acquire() as conn:
-                try:
-                    # Losing this write in a crash only means a duplicate publish (deduped),
-                    # so it need not wait for the WAL flush.
-                    statement = (
-                        "BEGIN; SET LOCAL synchronous_commit = off;"  # noqa: S608
-                        " UPDATE fluxos_outbox SET published_at = now(), last_error = NULL"
-                        f" WHERE id IN ({listed}) AND published_at IS NULL; COMMIT"
-                    )
-                    await conn.execute(statement)
-                except BaseException:
-                    if not conn.is_closed():
-                        with contextlib.suppress(Exception):
-                            await conn.execute("ROLLBACK")
-                    raise
+                await conn.execute(MARK_PUBLISHED.format(ids="$1"), ids)
+        except BaseException:
+            self._marks.extend(ids)
+            raise
 
 
 def ordered_publisher(publish: Callable[[OutboundMessage], Awaitable[object]]) -> Publisher:

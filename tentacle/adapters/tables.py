@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
-    Computed,
     Date,
     DateTime,
     Float,
@@ -27,7 +26,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -69,16 +68,13 @@ tasks = Table(
     _now(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True)),
-    Column(
-        "search",
-        TSVECTOR,
-        Computed("to_tsvector('english', goal)", persisted=True),
-    ),
     UniqueConstraint("org_id", "request_id", name="uq_tasks_org_request"),
 )
 Index("ix_tasks_org_created", tasks.c.org_id, tasks.c.created_at.desc())
 Index("ix_tasks_org_conversation", tasks.c.org_id, tasks.c.conversation_id)
-Index("ix_tasks_search", tasks.c.search, postgresql_using="gin")
+# An expression index rather than a stored tsvector: a task row is updated on every step, and
+# a generated column would be recomputed each time.
+Index("ix_tasks_search", text("to_tsvector('english', goal)"), postgresql_using="gin")
 
 plans = Table(
     "plans",

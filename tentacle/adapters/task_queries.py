@@ -160,9 +160,10 @@ async def list_tasks(conn: Conn, query: ListTasksV1) -> list[TaskV1]:
 async def search_tasks(conn: Conn, query: SearchTasksV1) -> list[TaskV1]:
     rows = await conn.fetch(
         f"SELECT {_TASK_COLUMNS} FROM tasks t"  # noqa: S608 - constant columns, bound values
-        " WHERE t.search @@ websearch_to_tsquery('english', $1)"
+        " WHERE to_tsvector('english', t.goal) @@ websearch_to_tsquery('english', $1)"
         " AND (cardinality($2::text[]) = 0 OR t.status = ANY($2::text[]))"
-        " ORDER BY ts_rank(t.search, websearch_to_tsquery('english', $1)) DESC,"
+        " ORDER BY ts_rank(to_tsvector('english', t.goal),"
+        " websearch_to_tsquery('english', $1)) DESC,"
         " t.created_at DESC LIMIT $3",
         query.query,
         [s.value for s in query.statuses],

@@ -134,6 +134,9 @@ _WRITE: Final = """
                WITH ORDINALITY AS u(subject, headers, body, message_id, n)
          ORDER BY u.n
         RETURNING id
+    ), marks AS (
+        UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
+         WHERE id = ANY($27::bigint[]) AND published_at IS NULL
     )
     SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids FROM outbox
 """
@@ -168,6 +171,11 @@ def _json_or_none(value: Any) -> str | None:
 
 def _error_json(error: ErrorV1 | None) -> Any:
     return None if error is None else error.model_dump(mode="json")
+
+
+# Enum lookups by value through a dict: `Enum(value)` is measurably slow on this hot path.
+_STEP_STATUS: Final = {s.value: s for s in StepStatus}
+_TASK_STATUS: Final = {s.value: s for s in TaskStatus}
 
 
 def _time(value: Any) -> datetime | None:
@@ -244,7 +252,7 @@ class TaskStore:
         state = TaskState(
             task_id=m["id"],
             org_id=m["org_id"],
-            status=TaskStatus(m["status"]),
+            status=_TASK_STATUS[m["status"]],
             goal=m["goal"],
             created_by=Actor.model_validate(m["created_by"]),
             constraints=TaskConstraintsV1.model_validate(m["constraints"]),
@@ -255,7 +263,7 @@ class TaskStore:
             budget_usd=m["budget_usd"],
             conversation_id=m["conversation_id"],
             parent_task_id=m["parent_task_id"],
-            paused_from=TaskStatus(m["paused_from"]) if m["paused_from"] else None,
+            paused_from=_TASK_STATUS[m["paused_from"]] if m["paused_from"] else None,
             plan_version=version,
             plan=plan,
             plan_why=m["why"],
@@ -287,14 +295,19 @@ class TaskStore:
             step.call_id, step.parent_call_id = stamp.call_id, stamp.parent_call_id
             step.root_call_id = stamp.root_call_id
             tx.publish(message)
-        events = []
+        event_rows = []
         for offset, new in enumerate(cycle.events, start=1):
             event = messages.event_model(state, state.event_seq + offset, new)
-            events.append(event)
-            tx.publish(messages.event_message(event))
+            message = messages.event_message(event)
+            tx.publish(message)
+            event_rows.append(
+                f'{{"seq":{event.seq},"kind":"{event.kind.value}",'
+                f'"occurred_at":"{event.occurred_at.isoformat()}",'
+                f'"event":{messages.payload_json(message)}}}'
+            )
         if cycle.advance is not None:
             tx.publish(messages.advance_message(state, cycle.advance))
-        state.event_seq += len(events)
+        state.event_seq += len(event_rows)
 
         ids = list(state.steps)
         document = None
@@ -306,16 +319,6 @@ class TaskStore:
         else:
             written = sorted(cycle.dirty_steps)
         step_rows = [_step_row(state.steps[i], ids.index(i)) for i in written]
-        event_rows = (
-            "["
-            + ",".join(
-                f'{{"seq":{e.seq},"kind":"{e.kind.value}",'
-                f'"occurred_at":"{e.occurred_at.isoformat()}",'
-                f'"event":{e.model_dump_json()}}}'
-                for e in events
-            )
-            + "]"
-        )
         new_cps, changed_cps = _checkpoint_rows(cycle)
         outgoing = tx.take_staged()
         row = await tx.conn.fetchrow(
@@ -327,7 +330,7 @@ class TaskStore:
             state.plan_why,
             _dumps(step_rows),
             cycle.new_plan,
-            event_rows,
+            "[" + ",".join(event_rows) + "]",
             _dumps(new_cps),
             _dumps(changed_cps),
             state.status.value,
@@ -342,6 +345,7 @@ class TaskStore:
             state.event_seq,
             state.budget_usd,
             *outbox_params(tx.batch, outgoing),
+            tx.take_marks(),
         )
         tx.written_as(row["ids"], outgoing)
         await self._write_timer(tx.conn, cycle, recovery_after_s)
@@ -424,7 +428,7 @@ def _step_of(item: list[Any]) -> StepState:
     return StepState(
         step_id=step_id,
         agent=agent,
-        status=StepStatus(status),
+        status=_STEP_STATUS[status],
         attempts=attempts,
         output=output,
         error=ErrorV1.model_validate(error) if error else None,

@@ -227,12 +227,6 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "search",
-            postgresql.TSVECTOR(),
-            sa.Computed("to_tsvector('english', goal)", persisted=True),
-            nullable=True,
-        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("org_id", "request_id", name="uq_tasks_org_request"),
     )
@@ -245,7 +239,13 @@ def upgrade() -> None:
         ["org_id", sa.literal_column("created_at DESC")],
         unique=False,
     )
-    op.create_index("ix_tasks_search", "tasks", ["search"], unique=False, postgresql_using="gin")
+    op.create_index(
+        "ix_tasks_search",
+        "tasks",
+        [sa.text("to_tsvector('english', goal)")],
+        unique=False,
+        postgresql_using="gin",
+    )
     op.create_table(
         "checkpoints",
         sa.Column("id", sa.Text(), nullable=False),
