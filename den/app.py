@@ -38,6 +38,7 @@ def build_den(settings: DenSettings, service: ServiceApp) -> Den:
         chunk_bytes=settings.chunk_bytes,
         window=settings.publish_window,
         read_batch=settings.read_batch,
+        read_batch_max_bytes=settings.read_batch_max_bytes,
     )
     return Den(
         settings=settings,

@@ -50,6 +50,11 @@ class DenSettings(HttpServiceSettings):
     read_batch: int = Field(
         default=32, ge=1, le=1024, description="Chunks per batched direct get when reading."
     )
+    read_batch_max_bytes: int | None = Field(
+        default=None,
+        ge=1,
+        description="Byte cap of one batched read (default: the server's own, about 64 MiB).",
+    )
     max_upload_bytes: int = Field(
         default=10 * GIB, ge=0, description="Largest file den accepts, enforced while streaming."
     )

@@ -97,7 +97,14 @@ class ObjectStore:
     """One bucket. Construct freely; `ensure_bucket()` once the bus is connected."""
 
     def __init__(
-        self, bus: Bus, *, bucket: str, chunk_bytes: int, window: int, read_batch: int
+        self,
+        bus: Bus,
+        *,
+        bucket: str,
+        chunk_bytes: int,
+        window: int,
+        read_batch: int,
+        read_batch_max_bytes: int | None = None,
     ) -> None:
         self.bus = bus
         self.bucket = bucket
@@ -105,6 +112,7 @@ class ObjectStore:
         self.chunk_bytes = chunk_bytes
         self.window = window
         self.read_batch = read_batch
+        self.read_batch_max_bytes = read_batch_max_bytes
 
     @property
     def js(self) -> JetStreamContext:
@@ -345,10 +353,12 @@ class _Reader:
         self.start = start
         self.end = end
         self._queues: dict[str, asyncio.Queue[Msg]] = {}
+        self._prefix = ""
+        self._sent = 0
 
     async def run(self) -> AsyncIterator[bytes]:
         nc = self.store.bus.nc
-        prefix = nc.new_inbox()
+        self._prefix = prefix = nc.new_inbox()
 
         async def route(msg: Msg) -> None:
             queue = self._queues.get(msg.subject)
@@ -365,12 +375,10 @@ class _Reader:
             for index, batch in enumerate(plan):
                 # Keep the next batch on its way while this one is sent to the client.
                 while len(requested) < 2 and index + len(requested) < len(plan):
-                    n = index + len(requested)
-                    requested.append(await self._request(prefix, n, plan[n]))
-                inbox = requested.popleft()
-                async for piece in self._receive(inbox, batch):
+                    ahead = plan[index + len(requested)]
+                    requested.append(await self._request(ahead.part, ahead.first, ahead.count))
+                async for piece in self._receive(requested.popleft(), batch):
                     yield piece
-                self._queues.pop(inbox, None)
         finally:
             try:
                 await sub.unsubscribe()
@@ -395,14 +403,17 @@ class _Reader:
                 index += count
         return out
 
-    async def _request(self, prefix: str, index: int, batch: _Batch) -> str:
-        inbox = f"{prefix}.{index}"
+    async def _request(self, part: StoredPart, first: int, count: int) -> str:
+        self._sent += 1
+        inbox = f"{self._prefix}.{self._sent}"
         self._queues[inbox] = asyncio.Queue()
-        request = {
-            "seq": batch.part.chunk_seqs[batch.first],
-            "next_by_subj": self.store.chunk_subject(batch.part.nuid),
-            "batch": batch.count,
+        request: dict[str, object] = {
+            "seq": part.chunk_seqs[first],
+            "next_by_subj": self.store.chunk_subject(part.nuid),
+            "batch": count,
         }
+        if self.store.read_batch_max_bytes is not None:
+            request["max_bytes"] = self.store.read_batch_max_bytes
         try:
             await self.store.bus.nc.publish(
                 f"$JS.API.DIRECT.GET.{self.store.stream}",
@@ -416,10 +427,17 @@ class _Reader:
     async def _receive(self, inbox: str, batch: _Batch) -> AsyncIterator[bytes]:
         queue = self._queues[inbox]
         part = batch.part
-        for i in range(batch.first, batch.first + batch.count):
+        i, end = batch.first, batch.first + batch.count
+        while i < end:
             msg = await self._next(queue)
             headers = msg.headers or {}
             status = headers.get("Status")
+            if status == _EOB:
+                # The server caps a batch's bytes and ends it early: ask for the rest.
+                self._queues.pop(inbox, None)
+                inbox = await self._request(part, i, end - i)
+                queue = self._queues[inbox]
+                continue
             if status is not None or headers.get("Nats-Sequence") != str(part.chunk_seqs[i]):
                 raise DenError(
                     DenErrorCode.INTEGRITY,
@@ -432,7 +450,9 @@ class _Reader:
             lo = max(batch.lo - chunk_start, 0)
             hi = min(batch.hi - chunk_start + 1, len(data))
             yield data if lo == 0 and hi == len(data) else data[lo:hi]
+            i += 1
         eob = await self._next(queue)
+        self._queues.pop(inbox, None)
         if (eob.headers or {}).get("Status") != _EOB:
             raise DenError(DenErrorCode.INTEGRITY, "a stored part has more chunks than recorded")
         if batch.last_of_part and batch.digest is not None:
