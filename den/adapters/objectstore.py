@@ -51,6 +51,8 @@ _ACK_TIMEOUT_S: Final = 30.0
 _READ_TIMEOUT_S: Final = 30.0
 _ROLLUP: Final = {"Nats-Rollup": "sub"}
 _EOB: Final = "204"
+_NOT_FOUND: Final = "404"
+_LAG_WAITS_S: Final = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 _STORE_ERRORS = (NatsError, APIError, TimeoutError, NatsTimeout, ConnectionError)
 
@@ -428,15 +430,26 @@ class _Reader:
         queue = self._queues[inbox]
         part = batch.part
         i, end = batch.first, batch.first + batch.count
+        asked_at, waits = i, iter(_LAG_WAITS_S)
         while i < end:
             msg = await self._next(queue)
             headers = msg.headers or {}
             status = headers.get("Status")
-            if status == _EOB:
-                # The server caps a batch's bytes and ends it early: ask for the rest.
+            if status in (_EOB, _NOT_FOUND):
+                # Ended early: the server caps a batch's bytes, or the replica that answered
+                # (any replica answers direct gets) has not applied the newest chunks yet.
+                # Ask for the rest; after no progress, give replicas a moment first.
+                if i == asked_at:
+                    wait = next(waits, None)
+                    if wait is None:
+                        raise DenError(
+                            DenErrorCode.INTEGRITY, f"chunk {i} of a stored part is missing"
+                        )
+                    await asyncio.sleep(wait)
                 self._queues.pop(inbox, None)
                 inbox = await self._request(part, i, end - i)
                 queue = self._queues[inbox]
+                asked_at = i
                 continue
             if status is not None or headers.get("Nats-Sequence") != str(part.chunk_seqs[i]):
                 raise DenError(

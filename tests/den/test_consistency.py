@@ -18,11 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import pytest
 from nats.js import api
 from sqlalchemy import text
 
 from contracts.den import HEALTH
 from contracts.den import subjects as s
+from contracts.den.errors import DenErrorCode
 from contracts.den.models import (
     AuthorizeUploadV1,
     CreateLinkV1,
@@ -34,6 +36,8 @@ from contracts.den.models import (
 )
 from contracts.platform.health import HealthCheckV1, HealthStatus
 from den.adapters import repository as repo
+from den.domain.errors import DenError
+from den.service.complete_upload import stored_parts
 from den.service.receive_upload import _Receiver, receive_upload
 from den.service.reconcile import reconcile, sweep_orphans
 from shared.bus import Bus, BusUnavailable
@@ -310,3 +314,27 @@ async def test_the_trash_empties_itself_after_the_retention(den: DenClient) -> N
     assert report.emptied_trash == 2
     assert (await purged.next()).file_id == old.file_id
     assert await den.stored_messages() == 0
+
+
+async def test_bytes_missing_under_a_record_fail_the_read_never_serve_other_bytes(
+    den: DenClient,
+) -> None:
+    replica = den_of(den)
+    data = pattern(2 * PART, seed=31)
+    file = await den.put(data, name="fragile.bin")
+    async with den.app.db.transaction(org_id=ORG) as uow:
+        row = await repo.get_file(uow.session, file.file_id)
+        assert row is not None
+        parts = stored_parts(await repo.parts_of(uow.session, str(row.blob_id)))
+    # One chunk deleted from the middle of the first part: caught by its sequence.
+    await den.bus.js.delete_msg("OBJ_den", parts[0].chunk_seqs[1])
+    with pytest.raises(DenError) as exc:
+        async for _ in replica.store.read(parts, 0, len(data) - 1):
+            pass
+    assert exc.value.code == DenErrorCode.INTEGRITY
+    # The second part's chunks purged altogether: after waiting out replica lag, refused.
+    await replica.store.purge(parts[1].nuid)
+    with pytest.raises(DenError) as exc:
+        async for _ in replica.store.read(parts, PART, len(data) - 1):
+            pass
+    assert exc.value.code == DenErrorCode.INTEGRITY
