@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -69,12 +70,16 @@ tasks = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True)),
     UniqueConstraint("org_id", "request_id", name="uq_tasks_org_request"),
+    # An expression index rather than a stored tsvector: a task row is updated on every step,
+    # and a generated column would be recomputed each time.
+    Index(
+        "ix_tasks_search",
+        func.to_tsvector(literal_column("'english'::regconfig"), literal_column("goal")),
+        postgresql_using="gin",
+    ),
 )
 Index("ix_tasks_org_created", tasks.c.org_id, tasks.c.created_at.desc())
 Index("ix_tasks_org_conversation", tasks.c.org_id, tasks.c.conversation_id)
-# An expression index rather than a stored tsvector: a task row is updated on every step, and
-# a generated column would be recomputed each time.
-Index("ix_tasks_search", text("to_tsvector('english', goal)"), postgresql_using="gin")
 
 plans = Table(
     "plans",
