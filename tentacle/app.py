@@ -13,6 +13,7 @@ from shared.net import OutboundPolicy
 from shared.service import ServiceApp
 from tentacle.adapters import offline
 from tentacle.adapters.agent_store import AgentCatalog, load_builtin
+from tentacle.adapters.agents.file_storage import FileStorageRuntime
 from tentacle.adapters.agents.http_fetch import HttpFetchRuntime
 from tentacle.adapters.agents.llm import LLMRuntime
 from tentacle.adapters.agents.noop import NoopRuntime
@@ -87,6 +88,9 @@ def build_app(
             Runtime.NOOP: NoopRuntime(),
             Runtime.LLM: LLMRuntime(gateway),
             Runtime.NOTIFY: NotifyRuntime(),
+            Runtime.FILE_STORAGE: FileStorageRuntime(
+                app.bus, journal, max_bytes=settings.http_max_bytes
+            ),
             Runtime.HTTP_FETCH: HttpFetchRuntime(
                 journal,
                 outbound,

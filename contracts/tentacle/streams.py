@@ -88,11 +88,12 @@ AGENT_POOLS: Final = (
     "analyze",
     "aggregate",
     "notify",
+    "file_storage",
     "custom",
 )
 """The step worker pools: one per built-in agent, and `custom` for organisations' own agents."""
 
-_POOL_CONCURRENCY: Final = {"noop": 256, "http_fetch": 32, "notify": 32}
+_POOL_CONCURRENCY: Final = {"noop": 256, "http_fetch": 32, "notify": 32, "file_storage": 32}
 
 
 def _step_consumer(pool: str) -> Consumer[StepRunV1]:

@@ -28,6 +28,7 @@ class Runtime(StrEnum):
     HTTP_FETCH = "http_fetch"
     LLM = "llm"
     NOTIFY = "notify"
+    FILE_STORAGE = "file_storage"
 
 
 class EffectCategory(StrEnum):

@@ -50,15 +50,20 @@ async def test_built_in_agents_are_seeded_and_filterable(
         "aggregate",
         "analyze",
         "compose",
+        "file_storage",
         "http_fetch",
         "noop",
         "notify",
         "summarize",
         "transform",
     ]
-    assert await names(caller, kind=CapabilityKind.PRIMITIVE) == ["http_fetch", "noop"]
+    assert await names(caller, kind=CapabilityKind.PRIMITIVE) == [
+        "file_storage",
+        "http_fetch",
+        "noop",
+    ]
     assert await names(caller, domain="data") == ["aggregate", "analyze", "transform"]
-    assert await names(caller, query="approval") == ["http_fetch", "notify"]
+    assert await names(caller, query="approval") == ["file_storage", "http_fetch", "notify"]
     detailed = await caller.ask(CAPABILITIES_LIST, ListCapabilitiesV1(query="notify", detail=True))
     [notify] = detailed.capabilities
     assert notify.asks_approval
@@ -67,7 +72,7 @@ async def test_built_in_agents_are_seeded_and_filterable(
     assert notify.input_schema["required"] == ["to", "subject", "body"]
     async with tentacle.db.transaction() as uow:  # platform scope sees the built-in rows only
         rows = await uow.session.scalar(text("select count(*) from agents"))
-    assert rows == 8
+    assert rows == 9
 
 
 async def test_an_organisations_own_agent_is_theirs_alone_and_runs(

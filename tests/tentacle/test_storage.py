@@ -84,7 +84,7 @@ async def test_built_in_agents_are_shared_and_custom_ones_private(
 ) -> None:
     await caller.ask(AGENT_REGISTER, RegisterAgentV1(yaml=HAIKU))
     builtin = await scalar(db, None, "SELECT count(*) FROM agents")
-    assert builtin == 8
+    assert builtin == 9
     assert await scalar(db, ORG, "SELECT count(*) FROM agents") == builtin + 1
     assert await scalar(db, OTHER_ORG, "SELECT count(*) FROM agents") == builtin
     hijacked = await scalar(

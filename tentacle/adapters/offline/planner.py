@@ -25,6 +25,12 @@ _SEND: Final = re.compile(r"\bsend\b|\be-?mail\b|\bnotify\b|\bmail\b|\btell\b|\b
 _WRITE: Final = re.compile(
     r"\bwrite\b|\bdraft\b|\bcompose\b|poem|joke|story|letter|reply|announce", re.I
 )
+_SAVE: Final = re.compile(
+    r"\b(?:save|store|keep)\b.*(?:\b(?:file|report|document|den)\b|\.(?:md|txt|json|csv|html)\b)"
+    r"|\bas a file\b",
+    re.I,
+)
+_FILE_NAME: Final = re.compile(r"\b[\w-]{1,80}\.(?:md|txt|json|csv|html)\b", re.I)
 LABEL: Final = "[offline model]"
 
 
@@ -116,8 +122,21 @@ def plan_for(brief: dict[str, Any]) -> dict[str, Any]:
         if source is not None:
             compose["context"] = source
         steps.append(_step("compose", "compose", "Write the answer", **compose))
+        source = {"$ref": "compose.body"}
         if _SEND.search(goal):
             notes.append("no recipient address in the goal, so the text is written, not sent")
+    if _SAVE.search(goal):
+        named = _FILE_NAME.search(goal)
+        steps.append(
+            _step(
+                "save",
+                "file_storage",
+                "Save the result as a file",
+                action="save",
+                name=named.group(0) if named else "report.md",
+                content=source or goal,
+            )
+        )
     rationale = (
         f"{LABEL} a plan made from the goal's words ({', '.join(s['agent'] for s in steps)})"
     )
