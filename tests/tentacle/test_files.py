@@ -56,7 +56,9 @@ async def test_a_report_is_saved_read_back_listed_and_trashed(
     assert isinstance(read, dict)
     assert isinstance(listed, dict)
     assert saved["name"] == "report.txt"
-    assert read["text"] == done.steps[0].output["body"]  # type: ignore[index]
+    written = done.steps[0].output
+    assert isinstance(written, dict)
+    assert read["text"] == written["body"]
     assert listed["text"] == "report.txt"
     file = await caller.ask(FILE_GET, GetFileV1(file_id=str(saved["file_id"])))
     assert file.tags == ["reports"]
