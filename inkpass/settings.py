@@ -57,6 +57,11 @@ class InkPassSettings(ServiceSettings):
 
     # ------------------------------------------------------------------ invitations, caches
     invitation_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    invitation_url: str = Field(
+        default="http://localhost:8080/invitations/accept",
+        description="The page where an invitee accepts (the inbox's); org_id, invitation_id and "
+        "token are appended as query parameters.",
+    )
     authz_decision_ttl_s: int = Field(
         default=60, ge=0, description="How long callers may cache a decision (0: never)."
     )

@@ -9,7 +9,7 @@ from contracts.inkpass.models import (
     TokenPairV1,
 )
 from inkpass.adapters import users
-from inkpass.adapters.email import Template
+from inkpass.adapters.email import EmailKind
 from inkpass.domain.errors import not_found
 from inkpass.domain.passwords import check_new_password
 from inkpass.service.authn import caller, claims_of
@@ -40,7 +40,7 @@ async def change_password(deps: Deps, request: ChangePasswordV1) -> TokenPairV1:
         email(
             tx,
             deps,
-            Template.PASSWORD_CHANGED,
+            EmailKind.PASSWORD_CHANGED,
             to=user.email,
             org_id=user.default_org_id,
             name=user.display_name,

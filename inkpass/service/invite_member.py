@@ -6,12 +6,13 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from contracts.ids import new_id
 from contracts.inkpass.errors import InkPassErrorCode
 from contracts.inkpass.models import AuditKind, InvitationV1, InviteMemberV1
 from inkpass.adapters import invitations, members, orgs, users
-from inkpass.adapters.email import Template
+from inkpass.adapters.email import EmailKind
 from inkpass.domain.errors import InkPassError, forbidden
 from inkpass.domain.roles import Actions, may_assign
 from inkpass.service.authn import caller, claims_of
@@ -58,18 +59,19 @@ async def invite_member(deps: Deps, request: InviteMemberV1) -> InvitationV1:
             invited_by=me.user_id,
             expires_at=expires_at,
         )
+        inviter = await users.by_id(tx.session, me.user_id)
+        assert inviter is not None
+        link = urlencode({"org_id": me.org_id, "invitation_id": invitation_id, "token": token})
         email(
             tx,
             deps,
-            Template.INVITATION,
+            EmailKind.INVITATION,
             to=request.email,
             org_id=me.org_id,
             variables={
-                "org_id": me.org_id,
+                "inviter_name": inviter.display_name or inviter.email,
                 "org_name": org.name,
-                "invitation_id": invitation_id,
-                "token": token,
-                "role": request.role.value,
+                "accept_url": f"{deps.settings.invitation_url}?{link}",
             },
         )
         await audit(

@@ -11,7 +11,7 @@ from contracts.ids import new_id
 from contracts.inkpass.models import AuditEventV1, AuditKind
 from contracts.inkpass.subjects import ACCOUNT_AUDIT_RECORDED, ORG_AUDIT_RECORDED
 from inkpass.adapters import audit as audit_rows
-from inkpass.adapters.email import Template, email_message
+from inkpass.adapters.email import EmailKind, email_message
 from inkpass.service.deps import Deps
 from inkpass.service.tx import Tx
 
@@ -51,7 +51,7 @@ async def audit(
 def email(
     tx: Tx,
     deps: Deps,
-    template: Template,
+    kind: EmailKind,
     *,
     to: str,
     org_id: str | None,
@@ -61,12 +61,12 @@ def email(
     tx.publish(
         email_message(
             deps.bus,
-            template=template,
+            kind=kind,
             to=to,
             variables=variables,
             org_id=org_id,
-            # One email per unit of work and template: a redelivered publish is sent once.
-            idempotency_key=f"inkpass-{template.value}-{tx.uow.batch}",
+            # One email per unit of work and kind: a republished command is sent once.
+            idempotency_key=f"inkpass-{kind.value}-{tx.uow.batch}",
             name=name,
         )
     )

@@ -17,7 +17,7 @@ from contracts.inkpass.models import (
 from contracts.inkpass.subjects import ORG_CREATED
 from contracts.inkpass.types import OtpPurpose, Role
 from inkpass.adapters import members, orgs, users
-from inkpass.adapters.email import Template
+from inkpass.adapters.email import EmailKind
 from inkpass.domain.passwords import check_new_password
 from inkpass.service import otp_codes
 from inkpass.service.deps import Deps
@@ -62,7 +62,7 @@ async def register_user(deps: Deps, request: RegisterUserV1) -> RegistrationAcce
                 email(
                     tx,
                     deps,
-                    Template.ACCOUNT_EXISTS,
+                    EmailKind.ACCOUNT_EXISTS,
                     to=existing.email,
                     org_id=existing.default_org_id,
                     name=existing.display_name,

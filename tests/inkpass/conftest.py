@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import asyncpg
 import pytest
@@ -89,11 +90,13 @@ class Mailbox:
             self._arrived.notify_all()
 
     async def wait_for(
-        self, to: str, template: str, *, after: int = 0, timeout: float = 5.0
+        self, to: str, kind: str, *, after: int = 0, timeout: float = 5.0
     ) -> SendNotificationV1:
+        """The first email of `kind` (inkpass's label, echoed in mimic's metadata) to `to`."""
+
         def found() -> SendNotificationV1 | None:
             for _, mail in self.sent[after:]:
-                if mail.to.address == to and mail.template and mail.template.key == template:
+                if mail.to.address == to and mail.metadata.get("email") == kind:
                     return mail
             return None
 
@@ -103,16 +106,15 @@ class Mailbox:
         assert mail is not None
         return mail
 
-    async def code(self, to: str, template: str, *, after: int = 0) -> SecretStr:
-        mail = await self.wait_for(to, template, after=after)
+    async def code(self, to: str, kind: str, *, after: int = 0) -> SecretStr:
+        mail = await self.wait_for(to, kind, after=after)
         return SecretStr(str(mail.variables["code"]))
 
-    def count(self, to: str, template: str | None = None) -> int:
+    def count(self, to: str, kind: str | None = None) -> int:
         return sum(
             1
             for _, m in self.sent
-            if m.to.address == to
-            and (template is None or (m.template and m.template.key == template))
+            if m.to.address == to and (kind is None or m.metadata.get("email") == kind)
         )
 
 
@@ -193,7 +195,7 @@ def new_email(label: str = "user") -> str:
 
 async def register(bus: Bus, mailbox: Mailbox, email: str, password: str = PASSWORD) -> str:
     await bus.request(s.REGISTER, RegisterUserV1(email=email, password=SecretStr(password)))
-    code = await mailbox.code(email, "system.verify_email")
+    code = await mailbox.code(email, "verify_email")
     verified = await bus.request(s.VERIFY_EMAIL, VerifyEmailV1(email=email, code=code))
     return verified.user_id
 
@@ -270,14 +272,15 @@ async def join_as(
         s.INVITE_MEMBER,
         InviteMemberV1(access_token=owner.access, email=member.email, role=Role(role)),
     )
-    mail = await mailbox.wait_for(member.email, "system.invitation")
+    mail = await mailbox.wait_for(member.email, "invitation")
+    link = parse_qs(urlparse(str(mail.variables["accept_url"])).query)
     await bus.request(
         s.ACCEPT_INVITATION,
         AcceptInvitationV1(
             access_token=member.access,
             org_id=invitation.org_id,
             invitation_id=invitation.invitation_id,
-            token=SecretStr(str(mail.variables["token"])),
+            token=SecretStr(link["token"][0]),
         ),
     )
     member.tokens = await tokens(bus, member.email, org_id=owner.org_id)

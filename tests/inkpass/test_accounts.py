@@ -51,7 +51,7 @@ async def test_sign_up_verify_and_sign_in(inkpass: ServiceApp, bus: Bus, mailbox
         RegisterUserV1(email=email.upper(), password=SecretStr(PASSWORD), display_name="Ada"),
     )
     assert reply.email == email  # addresses are compared case-insensitively
-    mail = await mailbox.wait_for(email, "system.verify_email")
+    mail = await mailbox.wait_for(email, "verify_email")
     code = str(mail.variables["code"])
     assert len(code) == 6
     assert code.isdigit()
@@ -92,8 +92,8 @@ async def test_signing_up_twice_answers_the_same_and_changes_nothing(
     assert reply.email == alice.email
     assert reply.verification_sent
     # The owner hears about it; nobody gets a code for the existing account.
-    await mailbox.wait_for(alice.email, "system.account_exists")
-    assert mailbox.count(alice.email, "system.verify_email") == 1
+    await mailbox.wait_for(alice.email, "account_exists")
+    assert mailbox.count(alice.email, "verify_email") == 1
     assert await snapshot(db) == before
     # The old password still works, the new one does not.
     await tokens(bus, alice.email)
@@ -204,7 +204,7 @@ async def test_change_password_ends_every_session(
     await bus.request(s.VERIFY_TOKEN, VerifyTokenV1(token=fresh.access_token))
     assert (await remote_error(login(bus, alice.email))).code == "inkpass.invalid_credentials"
     await tokens(bus, alice.email, "a brand new passphrase")
-    await mailbox.wait_for(alice.email, "system.password_changed")
+    await mailbox.wait_for(alice.email, "password_changed")
 
 
 async def test_change_password_needs_the_current_one(
@@ -233,7 +233,7 @@ async def test_reset_password_by_emailed_code(
     await bus.request(
         s.REQUEST_OTP, RequestOtpV1(email=alice.email, purpose=OtpPurpose.RESET_PASSWORD)
     )
-    code = await mailbox.code(alice.email, "system.reset_password")
+    code = await mailbox.code(alice.email, "reset_password")
     await bus.request(
         s.RESET_PASSWORD,
         ResetPasswordV1(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 from pydantic import SecretStr
 
 from contracts.inkpass import subjects as s
@@ -53,7 +55,15 @@ async def test_an_invitation_is_for_its_address_only_and_once(
         s.INVITE_MEMBER,
         InviteMemberV1(access_token=owner.access, email=invited.email, role=Role.ADMIN),
     )
-    token = str((await mailbox.wait_for(invited.email, "system.invitation")).variables["token"])
+    mail = await mailbox.wait_for(invited.email, "invitation")
+    accept_url = urlparse(str(mail.variables["accept_url"]))
+    assert f"{accept_url.scheme}://{accept_url.netloc}{accept_url.path}" == (
+        "http://localhost:8080/invitations/accept"
+    )
+    link = parse_qs(accept_url.query)
+    assert link["org_id"] == [owner.org_id]
+    assert link["invitation_id"] == [invitation.invitation_id]
+    token = link["token"][0]
 
     def accept(who: SecretStr, org_id: str, secret: str) -> AcceptInvitationV1:
         return AcceptInvitationV1(

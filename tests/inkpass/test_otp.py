@@ -38,7 +38,7 @@ async def test_a_code_for_one_purpose_is_useless_for_another(
     alice = await new_account(bus, mailbox, "alice")
     bob = await new_account(bus, mailbox, "bob")
     await bus.request(s.REQUEST_OTP, RequestOtpV1(email=alice.email, purpose=OtpPurpose.LOGIN))
-    code = await mailbox.code(alice.email, "system.login_code")
+    code = await mailbox.code(alice.email, "sign_in_code")
     before = await snapshot(db)
     misuses = [
         bus.request(
@@ -73,7 +73,7 @@ async def test_five_wrong_guesses_kill_the_code(
     await bus.request(
         s.REQUEST_OTP, RequestOtpV1(email=alice.email, purpose=OtpPurpose.RESET_PASSWORD)
     )
-    code = await mailbox.code(alice.email, "system.reset_password")
+    code = await mailbox.code(alice.email, "reset_password")
     wrong = f"{(int(code.get_secret_value()) + 1) % 1_000_000:06d}"
     for _ in range(5):
         await remote_error(
@@ -102,13 +102,13 @@ async def test_an_expired_code_is_refused(
 ) -> None:
     email = new_email("late")
     await bus.request(s.REGISTER, RegisterUserV1(email=email, password=SecretStr(PASSWORD)))
-    code = await mailbox.code(email, "system.verify_email")
+    code = await mailbox.code(email, "verify_email")
     await db.execute("update otps set expires_at = now() - interval '1 second'")
     err = await remote_error(bus.request(s.VERIFY_EMAIL, VerifyEmailV1(email=email, code=code)))
     assert err.code == "inkpass.invalid_code"
     # A new code replaces the old one, which stays dead.
     await bus.request(s.REQUEST_OTP, RequestOtpV1(email=email, purpose=OtpPurpose.VERIFY_EMAIL))
-    fresh = await mailbox.code(email, "system.verify_email", after=1)
+    fresh = await mailbox.code(email, "verify_email", after=1)
     assert (await bus.request(s.VERIFY_EMAIL, VerifyEmailV1(email=email, code=fresh))).user_id
 
 

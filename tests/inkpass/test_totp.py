@@ -216,7 +216,7 @@ async def test_disabling_needs_reauthentication(
         assert (await remote_error(bus.request(s.DISABLE_TOTP, request))).code == code
     # An emailed code for another purpose is no proof for this one.
     await bus.request(s.REQUEST_OTP, RequestOtpV1(email=alice.email, purpose=OtpPurpose.LOGIN))
-    login_code = await mailbox.code(alice.email, "system.login_code")
+    login_code = await mailbox.code(alice.email, "sign_in_code")
     err = await remote_error(
         bus.request(
             s.DISABLE_TOTP,
