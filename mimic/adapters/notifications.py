@@ -39,7 +39,9 @@ _LOCK = select(notifications).where(notifications.c.id == bindparam("nid")).with
 # row that something else settled meanwhile as it is.
 _ACCEPT = text(
     """
-    WITH attempt AS (
+    WITH before AS (
+        SELECT announced FROM notifications WHERE id = :nid FOR UPDATE
+    ), attempt AS (
         UPDATE send_attempts
         SET outcome = 'accepted', provider_message_id = :pmid, finished_at = :now
         WHERE notification_id = :nid AND seq = :seq
@@ -51,8 +53,9 @@ _ACCEPT = text(
     UPDATE notifications
     SET status = :status, provider = :provider, provider_message_id = :pmid,
         sent_at = :now, delivered_at = :delivered_at, updated_at = :now, announced = true
+    FROM before
     WHERE id = :nid AND status = 'sending'
-    RETURNING *
+    RETURNING notifications.*, before.announced AS was_announced
     """
 )
 
@@ -74,7 +77,8 @@ async def accept(
     delivered: bool,
     now: datetime,
 ) -> Notification | None:
-    """Record an accepted call; the notification as now `sent` (or `delivered`), or None."""
+    """Record an accepted call; the notification as now `sent` (or `delivered`), with
+    `was_announced` (its earlier states were published before), or None if it had moved on."""
     status = NotificationStatus.DELIVERED if delivered else NotificationStatus.SENT
     result = await session.execute(
         _ACCEPT,

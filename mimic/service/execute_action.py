@@ -158,12 +158,8 @@ class ExecuteAction:
             return None
         if row.status == "calling":
             if row.calling_since > now - self.lease:
-                left = (row.calling_since + self.lease - now).total_seconds()
-                raise RetryLater(
-                    MimicErrorCode.SEND_IN_PROGRESS,
-                    "the action is being carried out",
-                    retry_after=left,
-                )
+                # The consumer's backoff brings this back: soon, and past the lease if need be.
+                raise RetryLater(MimicErrorCode.SEND_IN_PROGRESS, "the action is being carried out")
             await self._finish(
                 uow,
                 aid,

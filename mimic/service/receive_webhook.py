@@ -120,7 +120,12 @@ class ReceiveWebhook:
         published = await self.bus.publish_message(message)
         if published.duplicate:
             raise _replayed()
-        await self.receipts.remember(row.id, digest, event.event_id)
+        try:
+            await self.receipts.remember(row.id, digest, event.event_id)
+        except Exception as exc:
+            # The event is out, which is what counts; without the receipt, a replay after the
+            # duplicate window would get through, so say so loudly.
+            log.error("webhook.receipt_not_kept", integration_id=row.id, error=str(exc))
         log.info(
             "webhook.received",
             integration_id=row.id,

@@ -105,7 +105,7 @@ class _Done:
 class _Later:
     code: MimicErrorCode
     message: str
-    retry_after: float
+    retry_after: float | None
 
 
 @dataclass(frozen=True)
@@ -338,6 +338,16 @@ class SendNotification:
 
     async def _decide(self, uow: UnitOfWork, row: Notification) -> _Plan:
         session, now = uow.session, self.clock()
+        pending = await repo.open_attempt(session, row.id)
+        live = pending if pending is not None and pending.outcome == "calling" else None
+        if live is not None and live.started_at > now - self.policy.lease:
+            # Someone is talking to the provider right now; it settles (and announces). The
+            # consumer's backoff brings this back: soon, and past the lease if it comes to that.
+            return _Later(
+                MimicErrorCode.SEND_IN_PROGRESS,
+                f"{live.provider} is being called for this notification",
+                None,
+            )
         if not row.announced:
             # An earlier delivery recorded a call and stopped before its outcome (a crash):
             # what it did not announce is announced now, before anything else happens.
@@ -348,7 +358,6 @@ class SendNotification:
                 uow, row, MimicErrorCode.CHANNEL_UNAVAILABLE, f"no provider for {row.channel}"
             )
             return _Done()
-        pending = await repo.open_attempt(session, row.id)
         if pending is not None:
             return await self._resume(uow, row, pending, providers, now)
         if not row.rate_charged:
@@ -369,13 +378,7 @@ class SendNotification:
         providers: list[EmailProvider],
         now: datetime,
     ) -> _Plan:
-        if pending.outcome == "calling" and pending.started_at > now - self.policy.lease:
-            left = (pending.started_at + self.policy.lease - now).total_seconds()
-            return _Later(
-                MimicErrorCode.SEND_IN_PROGRESS,
-                f"{pending.provider} is being called for this notification",
-                max(left, 1.0),
-            )
+        """An unsettled call, past its lease: ask again only where that cannot duplicate."""
         provider = next((p for p in providers if p.name == pending.provider), None)
         if provider is None or not provider.idempotent:
             await repo.finish_attempt(
@@ -535,7 +538,9 @@ class SendNotification:
         async with self.db.transaction(org_id=org_id) as uow:
             session, now = uow.session, self.clock()
             if announce and not isinstance(outcome, Accepted):
-                await self._catch_up(uow, await _locked(session, nid))
+                current = await _locked(session, nid)
+                if not current.announced:  # a redelivery may have announced meanwhile
+                    await self._catch_up(uow, current)
             match outcome:
                 case Accepted(provider_message_id, delivered):
                     row = await repo.accept(
@@ -549,7 +554,7 @@ class SendNotification:
                         now=now,
                     )
                     if row is not None:
-                        if announce:
+                        if announce and not row.was_announced:
                             queued, started = _as_queued(row), _as_sending(row)
                             self.events.publish(uow, NOTIFICATION_QUEUED, queued, org_id=org_id)
                             self.events.publish(

@@ -19,8 +19,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-Script = Callable[[], Response | None]
-
 
 def hang(*, record: bool) -> str:
     return "hang+record" if record else "hang"
@@ -43,6 +41,9 @@ class _Base:
         step = self.script.pop(0)
         if isinstance(step, Response):
             return step
+        if step.startswith("slow:"):  # answer normally, but only after a while
+            await asyncio.sleep(float(step.removeprefix("slow:")))
+            return None
         if step == "hang+record":
             record()  # the provider did its job; only the answer is lost
         await self.released.wait()

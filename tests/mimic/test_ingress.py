@@ -3,6 +3,7 @@ every bad one refused with its code, with nothing published."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -354,3 +355,18 @@ async def test_another_org_cannot_see_an_integration_and_secrets_are_sealed(
         await conn.close()
     assert b"ghp_s3cr3t" not in sealed
     assert GITHUB_SECRET.encode() not in sealed
+
+
+async def test_identical_posts_racing_publish_one_event(
+    mimic: ServiceApp, probe: Bus, http: httpx.AsyncClient
+) -> None:
+    hook = await _create(probe, GitHubSettingsV1(webhook_secret=GITHUB_SECRET))
+    body = json.dumps({"ref": "refs/heads/main", "repository": {"full_name": "o/r"}}).encode()
+    headers = signing.github(GITHUB_SECRET, body, event="push", delivery="race-1")
+    answers = await asyncio.gather(
+        *(http.post(hook.ingress_path, content=body, headers=headers) for _ in range(8))
+    )
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 7
+    assert {_code(a) for a in answers if a.status_code == 409} == {"mimic.webhook_replayed"}
+    [event] = await _events(probe, 1)
+    assert event.data["event_type"] == "push"

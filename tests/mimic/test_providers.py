@@ -22,6 +22,7 @@ from tests.mimic.conftest import (
     consumed,
     eventually,
     mimic_dead_letters,
+    notification_events,
     notification_verbs,
     otp_email,
     send,
@@ -215,6 +216,29 @@ async def test_a_crash_mid_call_then_redelivery_sends_at_most_once(
     else:
         assert final.status is NotificationStatus.SENT
         assert final.provider_message_id == stub.sent[0]["id"]
+
+
+async def test_a_second_command_while_the_first_is_calling_waits_and_sends_nothing(
+    start_mimic: StartMimic, probe: Bus, postmark: tuple[PostmarkStub, LoopbackServer]
+) -> None:
+    stub, server = postmark
+    stub.then("slow:1.5")
+    await start_mimic(email_providers=["postmark"], **_postmark(server))
+    command = otp_email("concurrent-1")
+    nid = await send(probe, command)
+
+    async def calling() -> bool:
+        return len(stub.requests) == 1
+
+    await eventually(calling)
+    await send(probe, command)  # the caller retries while the first call is in flight
+    await wait_status(probe, nid, NotificationStatus.SENT)
+    await consumed(probe)
+    assert len(stub.sent) == 1
+    assert len(stub.requests) == 1
+    assert await notification_verbs(probe, 3) == ["queued", "send_started", "sent"]
+    assert len(await notification_events(probe)) == 3
+    assert await mimic_dead_letters(probe) == []
 
 
 # ------------------------------------------------------------------------------- SMTP
