@@ -389,3 +389,29 @@ async def test_a_paused_client_keeps_its_upload(den_factory: Any) -> None:
     file = await den.ask(s.FILE_GET, GetFileV1(file_id=response.headers["den-file-id"]))
     assert file.sha256 == hashlib.sha256(data).hexdigest()
     assert sum(r.released_leases for r in swept) == 0
+
+
+async def test_browsers_may_upload_from_another_origin(den: DenClient) -> None:
+    preflight = await den.http.options(
+        f"{den.base}/v1/orgs/{OTHER_ORG}/uploads/x",
+        headers={
+            "Origin": "https://inbox.example",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "tus-resumable, upload-offset, upload-checksum",
+        },
+    )
+    assert preflight.status_code == 200
+    assert "PATCH" in preflight.headers["access-control-allow-methods"]
+    assert "upload-checksum" in preflight.headers["access-control-allow-headers"].lower()
+    auth = await den.authorize()
+    created = await den.http.post(
+        auth.create_url,
+        headers={
+            **TUS,
+            "Upload-Length": "1",
+            "Upload-Metadata": _meta(filename="x"),
+            "Origin": "https://inbox.example",
+        },
+    )
+    assert created.headers["access-control-allow-origin"] == "*"
+    assert "location" in created.headers["access-control-expose-headers"].lower()
