@@ -17,13 +17,14 @@ decision, and each provider call is journalled before it is made and settled aft
    one delivery). All unavailable: retried by JetStream's jittered backoff (the one retry
    owner), failed on the last delivery.
 
-Every status change commits with its event (outbox), so what the bus says is what happened.
+Every status change is published through the outbox, so what the bus says is what happened. A
+first delivery's `queued` and `send_started` are published by the transaction that records its
+call's outcome, together with it (one outbox round per email instead of two); after a crash,
+the redelivery publishes them before anything else.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,6 @@ from contracts.mimic.errors import MimicErrorCode
 from contracts.mimic.models import (
     Channel,
     NotificationStatus,
-    NotificationV1,
     Priority,
     SendNotificationV1,
     notification_id,
@@ -56,11 +56,23 @@ from mimic.domain.addresses import check_header_value
 from mimic.domain.email import Mailbox, OutgoingEmail
 from mimic.domain.errors import MimicError, RetryLater
 from mimic.domain.outcomes import Accepted, InDoubt, Outcome, Rejected, Unavailable
-from mimic.domain.ratelimit import Counter, Limits
+from mimic.domain.ratelimit import Limits
 from mimic.domain.status import HANDED_OVER
 from mimic.service.catalog import TemplateCatalog
 from mimic.service.context import require_org
 from mimic.service.events import Events
+from mimic.service.send_plan import (
+    Call,
+    Done,
+    Later,
+    Plan,
+    Prepared,
+    as_queued,
+    as_sending,
+    failure,
+    over,
+    request_hash,
+)
 from shared.bus import Delivery
 from shared.db import Database, UnitOfWork
 from shared.logging import get_logger
@@ -82,98 +94,10 @@ class SendPolicy:
     lease: timedelta
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    """What will be sent, every part checked: nothing is recorded for a request that fails."""
-
-    to: Mailbox | None
-    reply_to: Mailbox | None
-    subject: str
-    text: str | None
-    html: str | None
-    template_key: str | None = None
-    template_version: int | None = None
-
-
-# What the locked decision leads to, acted on after the commit.
-@dataclass(frozen=True)
-class _Done:
-    pass
-
-
-@dataclass(frozen=True)
-class _Later:
-    code: MimicErrorCode
-    message: str
-    retry_after: float | None
-
-
-@dataclass(frozen=True)
-class _Call:
-    providers: Sequence[EmailProvider]
-    seq: int
-    """Journal entry of the first provider's call, written in the deciding transaction."""
-    resumed: bool
-    """Asking an idempotent provider again about an unanswered call: no failover after it."""
-    unannounced: bool = False
-    """`queued` and `send_started` are not published yet: the first settlement publishes them."""
-
-
-_Plan = _Done | _Later | _Call
-
-
 async def _locked(session: AsyncSession, nid: str) -> Notification:
     row = await repo.lock(session, nid)
     assert row is not None, "a notification being sent has a row"
     return row
-
-
-def _over(full: Counter) -> str:
-    limit = full.limit
-    return f"over the {limit.scope.value} limit of {limit.max_count} per {limit.window}"
-
-
-def _failure(code: MimicErrorCode, message: str, now: datetime) -> dict[str, Any]:
-    return {
-        "status": NotificationStatus.FAILED.value,
-        "error_code": code.value,
-        "error_message": message[:1000],
-        "failed_at": now,
-    }
-
-
-def _as_queued(row: Notification) -> NotificationV1:
-    """The event of the queued state, for a row first written in a later one."""
-    return to_model(row).model_copy(
-        update={
-            "status": NotificationStatus.QUEUED,
-            "attempts": 0,
-            "deferred_until": None,
-            "error": None,
-            "sending_at": None,
-            "failed_at": None,
-        }
-    )
-
-
-def _as_sending(row: Notification) -> NotificationV1:
-    """The event of the sending state, for a row that has moved on since."""
-    return to_model(row).model_copy(
-        update={
-            "status": NotificationStatus.SENDING,
-            "provider": None,
-            "provider_message_id": None,
-            "error": None,
-            "sent_at": None,
-            "delivered_at": None,
-            "failed_at": None,
-        }
-    )
-
-
-def request_hash(command: SendNotificationV1) -> str:
-    canonical = json.dumps(command.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class SendNotification:
@@ -197,7 +121,7 @@ class SendNotification:
     async def __call__(self, command: SendNotificationV1, delivery: Delivery) -> None:
         org_id = require_org(delivery.meta.org_id)
         nid = notification_id(org_id, command.idempotency_key)
-        prepared: _Prepared | None
+        prepared: Prepared | None
         async with self.db.transaction(org_id=org_id) as uow:
             row = await repo.lock(uow.session, nid)
             if row is None:
@@ -206,13 +130,13 @@ class SendNotification:
                 plan = await self._first(uow, org_id, nid, command, prepared)
             else:
                 prepared = await self._again(uow.session, org_id, row, command)
-                plan = await self._decide(uow, row) if prepared is not None else _Done()
+                plan = await self._decide(uow, row) if prepared is not None else Done()
         match plan:
-            case _Done():
+            case Done():
                 return
-            case _Later(code, message, retry_after):
+            case Later(code, message, retry_after):
                 raise RetryLater(code, message, retry_after=retry_after)
-            case _Call():
+            case Call():
                 assert prepared is not None
                 email = self._email(nid, prepared)
                 await self._send(org_id, nid, email, plan, delivery)
@@ -224,8 +148,8 @@ class SendNotification:
         org_id: str,
         nid: str,
         command: SendNotificationV1,
-        prepared: _Prepared,
-    ) -> _Plan:
+        prepared: Prepared,
+    ) -> Plan:
         """A notification seen for the first time: recorded in its first state in one insert."""
         session, now = uow.session, self.clock()
         values: dict[str, Any] = {
@@ -245,10 +169,10 @@ class SendNotification:
             "updated_at": now,
         }
         providers = list(self.providers.get(command.channel, ()))
-        plan: _Plan = _Done()
+        plan: Plan = Done()
         follow: Any = NOTIFICATION_FAILED
         if not providers:
-            values.update(_failure(MimicErrorCode.CHANNEL_UNAVAILABLE, "no provider", now))
+            values.update(failure(MimicErrorCode.CHANNEL_UNAVAILABLE, "no provider", now))
         else:
             counters = self.policy.limits.counters(
                 org_id=org_id, channel=command.channel.value, recipient=command.to.address, now=now
@@ -263,12 +187,12 @@ class SendNotification:
                 )
                 follow = NOTIFICATION_SEND_STARTED
             elif command.priority is Priority.HIGH or self.policy.max_deferrals == 0:
-                values.update(_failure(MimicErrorCode.RATE_LIMITED, _over(full), now))
+                values.update(failure(MimicErrorCode.RATE_LIMITED, over(full), now))
             else:
                 values.update(deferrals=1, deferred_until=full.window_end)
                 follow = NOTIFICATION_DEFERRED
                 wait = max((full.window_end - now).total_seconds(), 1.0)
-                plan = _Later(MimicErrorCode.RATE_LIMITED, _over(full), wait)
+                plan = Later(MimicErrorCode.RATE_LIMITED, over(full), wait)
         sending = follow is NOTIFICATION_SEND_STARTED
         # On the way to a provider, this transaction publishes nothing: the one recording the
         # call's outcome publishes queued and send_started with it (one outbox round, not two).
@@ -281,17 +205,17 @@ class SendNotification:
                 MimicErrorCode.SEND_IN_PROGRESS, "another delivery is recording it", retry_after=1
             )
         if not sending:
-            self.events.publish(uow, NOTIFICATION_QUEUED, _as_queued(row), org_id=org_id)
+            self.events.publish(uow, NOTIFICATION_QUEUED, as_queued(row), org_id=org_id)
             self.events.stage(uow, follow, row)
             return plan
         seq = await repo.start_attempt(
             session, org_id=org_id, notification_id=nid, provider=providers[0].name, now=now
         )
-        return _Call(providers, seq, resumed=False, unannounced=True)
+        return Call(providers, seq, resumed=False, unannounced=True)
 
     async def _again(
         self, session: AsyncSession, org_id: str, row: Notification, command: SendNotificationV1
-    ) -> _Prepared | None:
+    ) -> Prepared | None:
         """A redelivery or a repeat of the same key: the content to send, or None if done."""
         if row.request_hash != request_hash(command):
             raise MimicError(
@@ -310,7 +234,7 @@ class SendNotification:
         org_id: str,
         command: SendNotificationV1,
         pinned: tuple[str, int] | None,
-    ) -> _Prepared:
+    ) -> Prepared:
         to = reply_to = None
         if command.channel is Channel.EMAIL:
             to = Mailbox.checked(command.to.address, command.to.name, field="recipient")
@@ -319,14 +243,14 @@ class SendNotification:
         if command.content is not None:
             content = command.content
             subject = check_header_value(content.subject, field="subject")
-            return _Prepared(to, reply_to, subject, content.text, content.html)
+            return Prepared(to, reply_to, subject, content.text, content.html)
         assert command.template is not None
         ref = command.template
         if pinned is not None:
             ref = ref.model_copy(update={"key": pinned[0], "version": pinned[1]})
         compiled = await self.catalog.resolve(session, org_id, ref)
         rendered = compiled.render(command.variables)
-        return _Prepared(
+        return Prepared(
             to,
             reply_to,
             rendered.subject,
@@ -336,14 +260,14 @@ class SendNotification:
             compiled.spec.version,
         )
 
-    async def _decide(self, uow: UnitOfWork, row: Notification) -> _Plan:
+    async def _decide(self, uow: UnitOfWork, row: Notification) -> Plan:
         session, now = uow.session, self.clock()
         pending = await repo.open_attempt(session, row.id)
         live = pending if pending is not None and pending.outcome == "calling" else None
         if live is not None and live.started_at > now - self.policy.lease:
             # Someone is talking to the provider right now; it settles (and announces). The
             # consumer's backoff brings this back: soon, and past the lease if it comes to that.
-            return _Later(
+            return Later(
                 MimicErrorCode.SEND_IN_PROGRESS,
                 f"{live.provider} is being called for this notification",
                 None,
@@ -357,7 +281,7 @@ class SendNotification:
             await self._fail(
                 uow, row, MimicErrorCode.CHANNEL_UNAVAILABLE, f"no provider for {row.channel}"
             )
-            return _Done()
+            return Done()
         if pending is not None:
             return await self._resume(uow, row, pending, providers, now)
         if not row.rate_charged:
@@ -368,7 +292,7 @@ class SendNotification:
             session, org_id=row.org_id, notification_id=row.id, provider=providers[0].name, now=now
         )
         await self._sending(uow, row, now)
-        return _Call(providers, seq, resumed=False)
+        return Call(providers, seq, resumed=False)
 
     async def _resume(
         self,
@@ -377,7 +301,7 @@ class SendNotification:
         pending: Any,
         providers: list[EmailProvider],
         now: datetime,
-    ) -> _Plan:
+    ) -> Plan:
         """An unsettled call, past its lease: ask again only where that cannot duplicate."""
         provider = next((p for p in providers if p.name == pending.provider), None)
         if provider is None or not provider.idempotent:
@@ -396,12 +320,12 @@ class SendNotification:
                 f"a call to {pending.provider} was never answered; it may have been sent, so it "
                 "is not sent again",
             )
-            return _Done()
+            return Done()
         await repo.restart_attempt(uow.session, row.id, pending.seq, now)
         await self._sending(uow, row, now)
-        return _Call([provider], pending.seq, resumed=True)
+        return Call([provider], pending.seq, resumed=True)
 
-    async def _charge(self, uow: UnitOfWork, row: Notification, now: datetime) -> _Plan | None:
+    async def _charge(self, uow: UnitOfWork, row: Notification, now: datetime) -> Plan | None:
         counters = self.policy.limits.counters(
             org_id=row.org_id, channel=row.channel, recipient=row.recipient, now=now
         )
@@ -409,10 +333,10 @@ class SendNotification:
         if full is None:
             await repo.change(uow.session, row.id, rate_charged=True, deferred_until=None)
             return None
-        why = _over(full)
+        why = over(full)
         if Priority(row.priority) is Priority.HIGH or row.deferrals >= self.policy.max_deferrals:
             await self._fail(uow, row, MimicErrorCode.RATE_LIMITED, why)
-            return _Done()
+            return Done()
         changed = await repo.change(
             uow.session,
             row.id,
@@ -422,7 +346,7 @@ class SendNotification:
         )
         self.events.stage(uow, NOTIFICATION_DEFERRED, changed)
         wait = (full.window_end - now).total_seconds()
-        return _Later(MimicErrorCode.RATE_LIMITED, why, max(wait, 1.0))
+        return Later(MimicErrorCode.RATE_LIMITED, why, max(wait, 1.0))
 
     async def _sending(self, uow: UnitOfWork, row: Notification, now: datetime) -> None:
         values: dict[str, Any] = {"attempts": row.attempts + 1, "updated_at": now}
@@ -435,8 +359,8 @@ class SendNotification:
 
     async def _catch_up(self, uow: UnitOfWork, row: Notification) -> Notification:
         """Stage the `queued` and `send_started` events a first delivery left unpublished."""
-        self.events.publish(uow, NOTIFICATION_QUEUED, _as_queued(row), org_id=row.org_id)
-        self.events.publish(uow, NOTIFICATION_SEND_STARTED, _as_sending(row), org_id=row.org_id)
+        self.events.publish(uow, NOTIFICATION_QUEUED, as_queued(row), org_id=row.org_id)
+        self.events.publish(uow, NOTIFICATION_SEND_STARTED, as_sending(row), org_id=row.org_id)
         return await repo.change(uow.session, row.id, announced=True)
 
     async def _fail(
@@ -456,7 +380,7 @@ class SendNotification:
         self.events.stage(uow, NOTIFICATION_FAILED, changed)
 
     # ------------------------------------------------------------------ calling providers
-    def _email(self, nid: str, prepared: _Prepared) -> OutgoingEmail:
+    def _email(self, nid: str, prepared: Prepared) -> OutgoingEmail:
         assert prepared.to is not None, "only email has providers"
         return OutgoingEmail(
             notification_id=nid,
@@ -469,7 +393,7 @@ class SendNotification:
         )
 
     async def _send(
-        self, org_id: str, nid: str, email: OutgoingEmail, plan: _Call, delivery: Delivery
+        self, org_id: str, nid: str, email: OutgoingEmail, plan: Call, delivery: Delivery
     ) -> None:
         waits: list[float] = []
         doubt = plan.resumed
@@ -555,7 +479,7 @@ class SendNotification:
                     )
                     if row is not None:
                         if announce and not row.was_announced:
-                            queued, started = _as_queued(row), _as_sending(row)
+                            queued, started = as_queued(row), as_sending(row)
                             self.events.publish(uow, NOTIFICATION_QUEUED, queued, org_id=org_id)
                             self.events.publish(
                                 uow, NOTIFICATION_SEND_STARTED, started, org_id=org_id
