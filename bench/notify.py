@@ -12,8 +12,10 @@ Maildir):
   in flight; each is verified, de-duplicated by event id and published before its 200. The
   events are counted in the stream afterwards. `ingress_p50_ms` is the client-side latency.
 * floor, same servers, same run: raw JetStream publish-with-ack throughput (nats-py, the same
-  concurrency), raw PostgreSQL transactions (asyncpg: BEGIN, INSERT, COMMIT), and raw HTTP to
-  an empty uvicorn endpoint in its own process. The ratios say how far mimic is from them.
+  concurrency), raw PostgreSQL transactions (asyncpg: BEGIN, INSERT, COMMIT), raw HTTP to an
+  empty uvicorn endpoint in its own process, and the platform's transactional outbox
+  (shared.db: one row and one event per transaction, published after commit), which every
+  status change goes through. The ratios say how far mimic is from them.
 
 The load generator shares the machine's two cores with mimic, PostgreSQL and NATS.
 """
