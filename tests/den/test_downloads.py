@@ -252,7 +252,6 @@ async def test_lifetime_expiry_and_revocation(den: DenClient) -> None:
     with pytest.raises(RemoteError) as exc:
         await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id, lifetime_s=10**9))
     assert exc.value.code == DenErrorCode.INVALID_LIFETIME
-    brief = await _link(den, file, lifetime_s=1)
     one = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
     two = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
     revoked = await den.ask(s.LINK_REVOKE, RevokeLinkV1(link_id=one.link_id))
@@ -262,13 +261,13 @@ async def test_lifetime_expiry_and_revocation(den: DenClient) -> None:
     assert _error(response) == DenErrorCode.LINK_REVOKED
     assert (await den.http.get(two.url)).content == b"short-lived"
     result = await den.ask(s.LINK_REVOKE_ALL, RevokeFileLinksV1(file_id=file.file_id))
-    assert result.revoked == 2  # two and brief; one was revoked already
+    assert result.revoked == 1  # two; one was revoked already
     assert _error(await den.http.get(two.url)) == DenErrorCode.LINK_REVOKED
     with pytest.raises(RemoteError) as exc:
         await den.ask(s.LINK_REVOKE, RevokeLinkV1(link_id=one.link_id), org=OTHER_ORG)
     assert exc.value.code == DenErrorCode.LINK_NOT_FOUND
     fresh = await _link(den, file, lifetime_s=1)
-    deadline = asyncio.get_running_loop().time() + 5
+    deadline = asyncio.get_running_loop().time() + 10
     while True:  # wait for the clock to pass the expiry second (no timing is asserted)
         response = await den.http.get(fresh)
         if response.status_code != 200:
@@ -276,10 +275,6 @@ async def test_lifetime_expiry_and_revocation(den: DenClient) -> None:
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.2)
     assert _error(response) == DenErrorCode.URL_EXPIRED
-    assert _error(await den.http.get(brief)) in (
-        DenErrorCode.URL_EXPIRED,
-        DenErrorCode.LINK_REVOKED,
-    )
 
 
 async def test_reads_survive_batches_the_server_ends_early(den_factory: Any) -> None:
