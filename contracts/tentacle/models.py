@@ -186,6 +186,12 @@ class StepRunV1(ContractModel):
     agent_type: SubjectToken
     idempotency_key: str = Field(max_length=200)
     inputs: dict[str, JsonValue] = Field(default_factory=dict)
+    task_version: int | None = Field(
+        default=None,
+        ge=0,
+        description="The task's version when this attempt was dispatched: a worker whose "
+        "cached copy of the task is older reloads it first.",
+    )
 
 
 # ---------------------------------------------------------------------- queries

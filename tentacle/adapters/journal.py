@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from tentacle.adapters.pg import Conn, TaskDb
+from tentacle.adapters.pg import TaskDb
 from tentacle.service.ports import Effect
 
 _CURRENT: Final = """
@@ -34,11 +34,6 @@ _FINISH: Final = """
      WHERE org_id = $1 AND key = $2
 """
 _FORGET: Final = "DELETE FROM side_effects WHERE org_id = $1 AND key = $2 AND status = 'started'"
-_RECORD: Final = f"""
-    INSERT INTO side_effects ({_COLUMNS}, status, result, completed_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'done', $9::jsonb, now())
-    ON CONFLICT (org_id, key) DO NOTHING
-"""  # noqa: S608 - built from the column list above, not from input
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +85,3 @@ class Journal:
         """The effect certainly did not happen (nothing was sent): a retry may act."""
         async with self.db.transaction(org_id=effect.org_id) as tx:
             await tx.conn.execute(_FORGET, effect.org_id, effect.key)
-
-
-async def record(conn: Conn, effect: Effect, result: Any) -> None:
-    """Journal an effect staged in the caller's transaction (it happens iff that commits)."""
-    await conn.execute(_RECORD, *_params(effect), result)

@@ -56,7 +56,9 @@ def payload_json(message: OutboundMessage) -> str:
     return body[body.index(b',"data":') + 8 : -1].decode()
 
 
-def step_message(state: TaskState, job: Dispatch, pool: str) -> tuple[Stamp, OutboundMessage]:
+def step_message(
+    state: TaskState, job: Dispatch, pool: str, *, task_version: int
+) -> tuple[Stamp, OutboundMessage]:
     payload = StepRunV1(
         task_id=state.task_id,
         step_id=job.step_id,
@@ -66,6 +68,7 @@ def step_message(state: TaskState, job: Dispatch, pool: str) -> tuple[Stamp, Out
         agent_type=pool,
         idempotency_key=idempotency_key(state.task_id, job.step_id, job.plan_version, job.attempt),
         inputs=job.inputs,
+        task_version=task_version,
     )
     stamp = new_stamp(
         "StepRunV1",

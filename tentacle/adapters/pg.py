@@ -1,19 +1,22 @@
-"""Tentacle's own connection pool (asyncpg) and unit of work on its service database.
+"""Tentacle's own connection pool (asyncpg) and units of work on its service database.
 
-Why not `shared.db.Database` here: an orchestration cycle is a handful of statements, and at a
-thousand steps a second SQLAlchemy's per-statement cost and the extra round trips of its
-unit of work (pool pre-ping, separate BEGIN and org setting, a second transaction to lock and
-mark the outbox rows) were most of a step's time. This unit of work keeps the same rules:
+Why not `shared.db.Database` here: a step's orchestration cycle must cost a few hundred
+microseconds of database work, and SQLAlchemy's per-statement cost plus the round trips of its
+unit of work (pool pre-ping, BEGIN, org setting, the statements, COMMIT, a second transaction to
+mark the outbox) were most of a step's time. The rules stay the same:
 
-* one transaction per message, scoped to the organisation for row-level security (the org id
-  is a validated subject token, set with `set_config(..., true)` in the BEGIN round trip);
-* messages are written to the shared outbox table (`fluxos_outbox`) in the same transaction and
-  published right after commit, in staging order, with `Nats-Msg-Id` for JetStream dedupe;
-* whatever is not published (a crash after commit, NATS down) is left to the shared outbox
-  relay, which sweeps the same table. Published rows are marked by the next transaction's
-  write statement (or a short background flush when none comes): one statement fewer per
-  cycle. A row published twice (the relay catching it before the mark) is dropped by
-  JetStream's dedupe and by consumers' message-id claims.
+* every statement runs scoped to one organisation for row-level security. The org is set on
+  the connection when it is taken from the pool (a checked subject token, set with
+  `set_config`), and changed only when the next user is another organisation, so a
+  connection serving one org needs no extra round trip;
+* a unit of work is either one statement (`statement()`, autocommit: atomic on its own, as the
+  orchestrator's versioned cycle write is) or an explicit transaction (`transaction()`);
+* messages are written to the shared outbox table (`fluxos_outbox`) by the statement or
+  transaction that writes the state, and published right after commit, in staging order,
+  with `Nats-Msg-Id` for JetStream dedupe; whatever is not published (a crash after commit,
+  NATS down) is left to the shared outbox relay, which sweeps the same table. Published rows
+  are marked by the next write (or a short background flush when none comes); a row published
+  twice is dropped by JetStream's dedupe and consumers' message-id claims.
 
 Transient database failures surface as `shared.db` errors (DatabaseUnavailable, ...), so the
 consumers' one retry owner handles them as everywhere else.
@@ -36,6 +39,7 @@ from shared.db.errors import DatabaseUnavailable, translate
 from shared.db.outbox import checked_message
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
+from tentacle.service.ports import Effect
 
 log = get_logger(__name__)
 
@@ -53,12 +57,10 @@ _OUTBOX_ROWS: Final = """
      ORDER BY u.n
     RETURNING id
 """
-MARK_PUBLISHED: Final = """
+_MARK: Final = """
     UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
-     WHERE id = ANY({ids}::bigint[]) AND published_at IS NULL
+     WHERE id = ANY($1::bigint[]) AND published_at IS NULL
 """
-"""Marks rows published; `{ids}` is the placeholder of the id array in the caller's statement."""
-
 _FLUSH_AFTER_S: Final = 0.05
 
 
@@ -66,15 +68,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), default=str)
 
 
-async def _init(conn: Conn) -> None:
+async def _codecs(conn: Conn) -> None:
     for kind in ("json", "jsonb"):
         await conn.set_type_codec(kind, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def _keep(conn: Conn) -> None:
     """Nothing to reset when a connection returns to the pool: every transaction ends with
-    COMMIT or ROLLBACK, settings are transaction-local, and no locks, cursors or listeners
-    outlive one. (asyncpg's default reset is a round trip per release.)"""
+    COMMIT or ROLLBACK, and no locks, cursors or listeners outlive one; the org setting is
+    tracked and replaced by the next user. (asyncpg's default reset is a round trip.)"""
 
 
 def outbox_params(batch: str, messages: Sequence[OutboundMessage]) -> tuple[Any, ...]:
@@ -88,23 +90,32 @@ def outbox_params(batch: str, messages: Sequence[OutboundMessage]) -> tuple[Any,
 
 
 class Tx:
-    """One transaction: `conn` for statements, `publish` to send a message if it commits."""
+    """A unit of work: `conn` for statements, `publish` to send a message if it commits.
 
-    def __init__(self, conn: Conn, org_id: str | None, marks: list[int]) -> None:
+    In a single-statement unit (`explicit` False) the caller's one statement must write the
+    staged messages itself (`take_staged` / `written_as`); a transaction writes any left at
+    commit.
+    """
+
+    def __init__(self, conn: Conn, org_id: str | None, marks: list[int], *, explicit: bool):
         self.conn = conn
         self.org_id = org_id
+        self.explicit = explicit
         self.batch = new_id()
         self.staged: list[OutboundMessage] = []
         self.written: list[tuple[int, OutboundMessage]] = []
+        self.effects: list[tuple[Effect, Any]] = []
+        """Side effects to journal with the write (the messages they stand for are staged)."""
         self._marks = marks
         self.taken_marks: list[int] = []
 
     def publish(self, message: OutboundMessage) -> None:
         self.staged.append(checked_message(message))
 
+    def journal(self, effect: Effect, result: Any) -> None:
+        self.effects.append((effect, result))
+
     def take_staged(self) -> list[OutboundMessage]:
-        """Staged messages not yet written, for a caller that writes them in its own statement
-        (it then reports their ids with `written_as`)."""
         staged, self.staged = self.staged, []
         return staged
 
@@ -112,15 +123,23 @@ class Tx:
         self.written.extend(zip(ids, messages, strict=True))
 
     def take_marks(self) -> list[int]:
-        """Ids of rows published earlier and not yet marked: this transaction marks them."""
+        """Ids of rows published earlier and not yet marked: this write marks them."""
         taken = self._marks[:]
         del self._marks[:]
         self.taken_marks.extend(taken)
         return taken
 
+    def forget_writes(self) -> None:
+        """The write did not happen (a version conflict): nothing to publish or mark."""
+        self.written.clear()
+        self._marks.extend(self.taken_marks)
+        self.taken_marks.clear()
+
     async def flush(self) -> None:
         if not self.staged:
             return
+        if not self.explicit:
+            raise RuntimeError("a single-statement unit must write its messages itself")
         messages = self.take_staged()
         rows = await self.conn.fetch(_OUTBOX_ROWS, *outbox_params(self.batch, messages))
         self.written_as([r["id"] for r in rows], messages)
@@ -157,13 +176,15 @@ class TaskDb:
         self._pool: Any = None
         self._marks: list[int] = []
         self._unmarked = asyncio.Event()
+        self._scopes: dict[int, str] = {}
+        """The org each connection (by server pid) is scoped to."""
 
     # ---------------------------------------------------------------- lifecycle
     async def connect(self) -> None:
         if self._pool is None:
             try:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn(), init=_init, reset=_keep, **self._options
+                    self._dsn(), init=self._init, reset=_keep, **self._options
                 )
             except Exception as exc:
                 raise (translate(exc) or DatabaseUnavailable(str(exc))) from exc
@@ -175,30 +196,63 @@ class TaskDb:
                 await self._flush_marks(pool)
             await pool.close()
 
+    async def _init(self, conn: Conn) -> None:
+        # A new backend may reuse a dead one's pid: it starts unscoped whatever we knew.
+        self._scopes.pop(conn.get_server_pid(), None)
+        await _codecs(conn)
+
+    async def _scope(self, conn: Conn, org: str | None) -> None:
+        """Scope the connection to `org` (None: platform scope), unless it already is.
+
+        The setting lives on the connection, outside any transaction, so it stays until the
+        next user sets another; a new connection starts unscoped and is scoped before use.
+        """
+        want = org or ""
+        pid = conn.get_server_pid()
+        if self._scopes.get(pid) == want:
+            return
+        # A checked subject token (letters, digits, '_' and '-') or empty: safe as a literal.
+        await conn.execute(f"SELECT set_config('fluxos.org_id', '{want}', false)")
+        self._scopes[pid] = want
+
     @property
     def pool(self) -> Any:
         if self._pool is None:
             raise RuntimeError("TaskDb.connect() has not been awaited")
         return self._pool
 
-    # ---------------------------------------------------------------- transactions
+    # ---------------------------------------------------------------- units of work
     @asynccontextmanager
     async def transaction(self, *, org_id: str | None = None) -> AsyncIterator[Tx]:
+        """An explicit transaction: committed when the block ends, rolled back if it raises."""
+        async with self._unit(org_id, explicit=True) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def statement(self, *, org_id: str | None = None) -> AsyncIterator[Tx]:
+        """Autocommit: each statement of the block is its own transaction (use one write)."""
+        async with self._unit(org_id, explicit=False) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def _unit(self, org_id: str | None, *, explicit: bool) -> AsyncIterator[Tx]:
         org = checked_org_id(org_id)
-        begin = "BEGIN"
-        if org is not None:  # a checked subject token: letters, digits, '_' and '-' only
-            begin = f"BEGIN; SELECT set_config('fluxos.org_id', '{org}', true)"
         try:
             async with self.pool.acquire() as conn:
-                await conn.execute(begin)
-                tx = Tx(conn, org, self._marks)
+                await self._scope(conn, org)
+                tx = Tx(conn, org, self._marks, explicit=explicit)
+                if explicit:
+                    await conn.execute("BEGIN")
                 try:
                     yield tx
-                    await tx.flush()
-                    await conn.execute("COMMIT")
+                    if explicit:
+                        await tx.flush()
+                        await conn.execute("COMMIT")
+                    elif tx.staged:
+                        raise RuntimeError("messages staged but never written")
                 except BaseException:
-                    self._marks.extend(tx.taken_marks)  # not marked after all
-                    if not conn.is_closed():
+                    tx.forget_writes()
+                    if explicit and not conn.is_closed():
                         with contextlib.suppress(Exception):
                             await conn.execute("ROLLBACK")
                     raise
@@ -221,7 +275,7 @@ class TaskDb:
 
     # ---------------------------------------------------------------- marking
     async def mark_published(self) -> None:
-        """Background: mark what no transaction has marked shortly after it was published."""
+        """Background: mark what no write has marked shortly after it was published."""
         while True:
             await self._unmarked.wait()
             self._unmarked.clear()
@@ -236,19 +290,20 @@ class TaskDb:
                 log.warning("outbox.mark_failed", exc_info=True)
 
     async def _flush_marks(self, pool: Any) -> None:
-        ids, self._marks[:] = self._marks[:], []
+        ids = self._marks[:]
+        del self._marks[:]
         if not ids:
             return
         try:
             async with pool.acquire() as conn:
-                await conn.execute(MARK_PUBLISHED.format(ids="$1"), ids)
+                await conn.execute(_MARK, ids)
         except BaseException:
             self._marks.extend(ids)
             raise
 
 
 def ordered_publisher(publish: Callable[[OutboundMessage], Awaitable[object]]) -> Publisher:
-    """Send a transaction's messages without waiting for each acknowledgement in turn.
+    """Send a unit of work's messages without waiting for each acknowledgement in turn.
 
     Each publish is started in order (nats-py buffers a message synchronously before awaiting
     its acknowledgement), so they reach the server in staging order on the one connection.

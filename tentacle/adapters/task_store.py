@@ -1,16 +1,20 @@
-"""Loading a task under its row lock, and writing back what a cycle changed.
+"""Loading a task, and writing back what a cycle changed, versioned.
 
-The load is one statement (task row locked, plan document, step states and open checkpoints
-aggregated in); the writes are one statement too (data-modifying CTEs: plan, steps, events,
-checkpoints, the task row and the outbox rows of the cycle's messages), all in the caller's
-transaction, whose commit also releases the lock. The event sequence is allocated here, under
-that lock, so a task's events are numbered without gaps however many replicas work on it.
+The load is one statement (task row, plan document, step states and open checkpoints
+aggregated in); the write is one statement too (data-modifying CTEs: the task row, plan,
+steps, events, checkpoints, journal, timer and the outbox rows of the cycle's messages). The
+write applies only if the task row is still at the version the cycle read: concurrent cycles
+of one task (two replicas, a redelivery, a command racing a step) serialise on the row, and
+the loser writes nothing and starts again from the new state. Event sequence numbers follow
+the version the write checks, so a task's events are numbered without gaps however many
+replicas work on it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
@@ -31,12 +35,14 @@ from tentacle.adapters.plan_cache import PlanCache
 from tentacle.domain.cycle import Cycle
 from tentacle.domain.lifecycle import TERMINAL
 from tentacle.domain.state import CheckpointState, StepState, TaskState
+from tentacle.service.ports import Effect
 
 _LOAD: Final = """
     SELECT t.id, t.org_id, t.status, t.goal, t.created_by, t.constraints, t.context,
            t.event_seq, t.call_id, t.root_call_id, t.budget_usd, t.conversation_id,
            t.parent_task_id, t.paused_from, t.plan_version, t.replan_count, t.terminal_reason,
-           t.error, t.result, t.summary, t.fast_path, t.finished_at,
+           t.error, t.result, t.summary, t.fast_path, t.finished_at, t.version,
+           jsonb_array_length(t.queued) > 0 AS has_queued,
            CASE WHEN $2 THEN p.document END AS document, p.why,
            (SELECT json_agg(json_build_array(
                        s.step_id, s.agent, s.status, s.attempts, s.output, s.error, s.tolerated,
@@ -52,7 +58,6 @@ _LOAD: Final = """
       LEFT JOIN plans p ON p.task_id = t.id AND p.version = t.plan_version
      WHERE t.id = $1
 """
-_LOAD_LOCKED: Final = _LOAD + " FOR UPDATE OF t"
 
 _INSERT_TASK: Final = """
     WITH task AS (
@@ -71,11 +76,21 @@ _INSERT_TASK: Final = """
     SELECT id FROM task
 """
 
-# One round trip for everything a cycle writes. Each part is a no-op when its input is empty.
+# One statement for everything a cycle writes, applied only if the task is still at the
+# version the cycle decided on (`t`); every other part waits on `t`, so on a conflict nothing
+# is written at all. Each part is a no-op when its input is empty.
 _WRITE: Final = """
-    WITH plan AS (
+    WITH t AS (
+        UPDATE tasks
+           SET status = $11, paused_from = $12, plan_version = $2, replan_count = $13,
+               terminal_reason = $14, error = $15::text::jsonb, result = $16::text::jsonb,
+               summary = $17, fast_path = $18, finished_at = $19, event_seq = $20,
+               budget_usd = $21, version = $28 + 1, updated_at = now()
+         WHERE id = $1 AND version = $28
+        RETURNING id
+    ), plan AS (
         INSERT INTO plans (task_id, version, org_id, document, why)
-        SELECT $1, $2, $3, $4::text::jsonb, $5 WHERE $4::text IS NOT NULL
+        SELECT $1, $2, $3, $4::text::jsonb, $5 FROM t WHERE $4::text IS NOT NULL
     ), new_steps AS (
         INSERT INTO steps (task_id, plan_version, org_id, step_id, position, agent, status,
                            attempts, output, error, tolerated, cleared, call_id,
@@ -83,7 +98,7 @@ _WRITE: Final = """
         SELECT $1, $2, $3, x.step_id, x.position, x.agent, x.status, x.attempts, x.output,
                x.error, x.tolerated, x.cleared, x.call_id, x.parent_call_id, x.root_call_id,
                x.cost_usd, x.started_at, x.finished_at
-          FROM jsonb_to_recordset($6::text::jsonb)
+          FROM t, jsonb_to_recordset($6::text::jsonb)
             AS x(step_id text, position int, agent text, status text, attempts int,
                  output jsonb, error jsonb, tolerated bool, cleared jsonb, call_id text,
                  parent_call_id text, root_call_id text, cost_usd numeric,
@@ -95,7 +110,7 @@ _WRITE: Final = """
                tolerated = x.tolerated, cleared = x.cleared, call_id = x.call_id,
                parent_call_id = x.parent_call_id, root_call_id = x.root_call_id,
                cost_usd = x.cost_usd, started_at = x.started_at, finished_at = x.finished_at
-          FROM jsonb_to_recordset($6::text::jsonb)
+          FROM t, jsonb_to_recordset($6::text::jsonb)
             AS x(step_id text, status text, attempts int, output jsonb, error jsonb,
                  tolerated bool, cleared jsonb, call_id text, parent_call_id text,
                  root_call_id text, cost_usd numeric, started_at timestamptz,
@@ -104,56 +119,58 @@ _WRITE: Final = """
     ), events AS (
         INSERT INTO task_events (task_id, seq, org_id, kind, event, occurred_at)
         SELECT $1, x.seq, $3, x.kind, x.event, x.occurred_at
-          FROM jsonb_to_recordset($8::text::jsonb)
+          FROM t, jsonb_to_recordset($8::text::jsonb)
             AS x(seq int, kind text, event jsonb, occurred_at timestamptz)
     ), new_checkpoints AS (
         INSERT INTO checkpoints (id, org_id, task_id, step_id, plan_version, status, view,
                                  expires_at, resolved_at)
         SELECT x.id, $3, $1, x.step_id, x.plan_version, x.status, x.view, x.expires_at,
                x.resolved_at
-          FROM jsonb_to_recordset($9::text::jsonb)
+          FROM t, jsonb_to_recordset($9::text::jsonb)
             AS x(id text, step_id text, plan_version int, status text, view jsonb,
                  expires_at timestamptz, resolved_at timestamptz)
     ), changed_checkpoints AS (
         UPDATE checkpoints AS c
            SET status = x.status, view = x.view, resolved_at = x.resolved_at
-          FROM jsonb_to_recordset($10::text::jsonb)
+          FROM t, jsonb_to_recordset($10::text::jsonb)
             AS x(id text, status text, view jsonb, resolved_at timestamptz)
          WHERE c.id = x.id AND c.task_id = $1
-    ), task AS (
-        UPDATE tasks
-           SET status = $11, paused_from = $12, plan_version = $2, replan_count = $13,
-               terminal_reason = $14, error = $15::text::jsonb, result = $16::text::jsonb,
-               summary = $17, fast_path = $18, finished_at = $19, event_seq = $20,
-               budget_usd = $21, version = version + 1, updated_at = now()
-         WHERE id = $1
     ), outbox AS (
         INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id)
         SELECT $22::uuid, u.subject, u.headers::jsonb, u.body, u.message_id
-          FROM unnest($23::text[], $24::text[], $25::bytea[], $26::text[])
+          FROM t, unnest($23::text[], $24::text[], $25::bytea[], $26::text[])
                WITH ORDINALITY AS u(subject, headers, body, message_id, n)
          ORDER BY u.n
         RETURNING id
     ), marks AS (
         UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
          WHERE id = ANY($27::bigint[]) AND published_at IS NULL
+    ), journal AS (
+        INSERT INTO side_effects (org_id, key, task_id, step_id, tool, call_id,
+                                  parent_call_id, root_call_id, status, result, completed_at)
+        SELECT $3, x.key, $1, x.step_id, x.tool, x.call_id, x.parent_call_id, x.root_call_id,
+               'done', x.result, now()
+          FROM t, jsonb_to_recordset($29::text::jsonb)
+            AS x(key text, step_id text, tool text, call_id text, parent_call_id text,
+                 root_call_id text, result jsonb)
+        ON CONFLICT (org_id, key) DO NOTHING
+    ), timer AS (
+        UPDATE task_timers
+           SET finished_at = CASE WHEN $30 THEN now() END,
+               pruned_at = CASE WHEN $30 THEN NULL ELSE pruned_at END,
+               due_at = CASE WHEN $30 THEN NULL ELSE LEAST(
+                   CASE WHEN $31::float8 IS NOT NULL
+                        THEN now() + make_interval(secs => $31::float8) ELSE due_at END,
+                   $32::timestamptz) END
+          FROM t
+         WHERE task_timers.task_id = $1
+           AND ($30 OR $31::float8 IS NOT NULL OR $32::timestamptz IS NOT NULL)
     )
-    SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids FROM outbox
+    SELECT (SELECT count(*) FROM t) = 1 AS applied,
+           coalesce((SELECT array_agg(id ORDER BY id) FROM outbox), '{}') AS ids
 """
 
-_TIMER_DUE: Final = """
-    UPDATE task_timers SET due_at = LEAST(COALESCE(due_at, $2), $2), finished_at = NULL
-     WHERE task_id = $1
-"""
 _TIMER_SET: Final = "UPDATE task_timers SET due_at = $2 WHERE task_id = $1"
-_TIMER_FINISHED: Final = """
-    UPDATE task_timers SET due_at = NULL, finished_at = now(), pruned_at = NULL
-     WHERE task_id = $1
-"""
-_TIMER_ACTIVE: Final = """
-    UPDATE task_timers SET finished_at = NULL, due_at = now() + make_interval(secs => $2)
-     WHERE task_id = $1
-"""
 
 
 def request_hash(request: CreateTaskV1) -> str:
@@ -185,13 +202,40 @@ def _time(value: Any) -> datetime | None:
 
 
 class TaskStore:
-    def __init__(self, plans: PlanCache, pools: dict[str, str] | None = None) -> None:
+    """Tasks in and out of the database, with a cache of the states this replica wrote last.
+
+    A cached state is reused only if its version is still the task's (the next write checks);
+    a state is taken out of the cache while a cycle works on it and put back only after a
+    successful write, so a failed cycle never leaves a half-changed state behind.
+    """
+
+    def __init__(
+        self, plans: PlanCache, pools: dict[str, str] | None = None, *, cache_size: int = 4096
+    ) -> None:
         self.plans = plans
         self._pools = pools or {}
+        self._states: OrderedDict[str, TaskState] = OrderedDict()
+        self._cache_size = cache_size
 
     def pool_of(self, agent: str) -> str:
         """The worker pool an agent's steps are dispatched to."""
         return self._pools.get(agent, "custom")
+
+    # ================================================================== cache
+    def take_cached(self, task_id: str, *, at_least: int = 0) -> TaskState | None:
+        state = self._states.pop(task_id, None)
+        if state is None or state.version < at_least:
+            return None
+        return state
+
+    def keep(self, state: TaskState) -> None:
+        self._states[state.task_id] = state
+        self._states.move_to_end(state.task_id)
+        while len(self._states) > self._cache_size:
+            self._states.popitem(last=False)
+
+    def forget(self, task_id: str) -> None:
+        self._states.pop(task_id, None)
 
     # ================================================================== create
     async def insert(
@@ -229,10 +273,10 @@ class TaskStore:
         return row is not None
 
     # ================================================================== load
-    async def load(self, conn: Conn, task_id: str, *, lock: bool = True) -> TaskState | None:
-        """The task (locked until the transaction ends), or None if this org has no such task."""
+    async def load(self, conn: Conn, task_id: str) -> TaskState | None:
+        """The task as it is now, or None if this organisation has no such task."""
         cached = self.plans.known_version(task_id)
-        m = await conn.fetchrow(_LOAD_LOCKED if lock else _LOAD, task_id, cached is None)
+        m = await conn.fetchrow(_LOAD, task_id, cached is None)
         if m is None:
             return None
         plan: PlanV1 | None = None
@@ -274,6 +318,8 @@ class TaskStore:
             summary=m["summary"],
             fast_path=m["fast_path"],
             finished_at=m["finished_at"],
+            version=m["version"],
+            has_queued=m["has_queued"],
         )
         for item in m["steps"] or []:
             step = _step_of(item)
@@ -284,13 +330,16 @@ class TaskStore:
         return state
 
     # ================================================================== apply
-    async def apply(self, tx: Tx, cycle: Cycle, *, recovery_after_s: float) -> None:
-        """Write what `cycle` changed, append its events, stage and write its messages."""
-        if not cycle.changed:
-            return
+    async def apply(self, tx: Tx, cycle: Cycle, *, recovery_after_s: float) -> bool:
+        """Write what `cycle` changed, append its events, write its messages; False (and
+        nothing written) if the task moved on since the cycle's state was read."""
         state = cycle.state
+        if not cycle.changed and not tx.staged:
+            return True
         for job in cycle.dispatches:
-            stamp, message = messages.step_message(state, job, self.pool_of(job.agent))
+            stamp, message = messages.step_message(
+                state, job, self.pool_of(job.agent), task_version=state.version + 1
+            )
             step = state.steps[job.step_id]
             step.call_id, step.parent_call_id = stamp.call_id, stamp.parent_call_id
             step.root_call_id = stamp.root_call_id
@@ -307,19 +356,18 @@ class TaskStore:
             )
         if cycle.advance is not None:
             tx.publish(messages.advance_message(state, cycle.advance))
-        state.event_seq += len(event_rows)
 
         ids = list(state.steps)
         document = None
         if cycle.new_plan:
             assert state.plan is not None
             document = state.plan.model_dump_json()
-            self.plans.put(state.task_id, state.plan_version, state.plan)
             written = ids
         else:
             written = sorted(cycle.dirty_steps)
         step_rows = [_step_row(state.steps[i], ids.index(i)) for i in written]
         new_cps, changed_cps = _checkpoint_rows(cycle)
+        finished, active_after, due = _timer(cycle, recovery_after_s)
         outgoing = tx.take_staged()
         row = await tx.conn.fetchrow(
             _WRITE,
@@ -342,13 +390,27 @@ class TaskStore:
             state.summary,
             state.fast_path,
             state.finished_at,
-            state.event_seq,
+            state.event_seq + len(event_rows),
             state.budget_usd,
             *outbox_params(tx.batch, outgoing),
             tx.take_marks(),
+            state.version,
+            _dumps([_effect_row(e, r) for e, r in tx.effects]),
+            finished,
+            active_after,
+            due,
         )
+        if not row["applied"]:
+            tx.forget_writes()
+            return False
         tx.written_as(row["ids"], outgoing)
-        await self._write_timer(tx.conn, cycle, recovery_after_s)
+        tx.effects.clear()
+        state.event_seq += len(event_rows)
+        state.version += 1
+        if cycle.new_plan:
+            assert state.plan is not None
+            self.plans.put(state.task_id, state.plan_version, state.plan)
+        return True
 
     async def reschedule(self, conn: Conn, state: TaskState, *, after_s: float) -> None:
         """When the timer sweep should look at the task next: the next checkpoint expiry or
@@ -361,25 +423,35 @@ class TaskStore:
             due.append(state.constraints.deadline)
         await conn.execute(_TIMER_SET, state.task_id, min(due))
 
-    async def _write_timer(self, conn: Conn, cycle: Cycle, after_s: float) -> None:
-        state = cycle.state
-        if state.status in TERMINAL:
-            if any(e.status in TERMINAL for e in cycle.events):
-                await conn.execute(_TIMER_FINISHED, state.task_id)
-            return
-        if any(e.kind.value == "retried" for e in cycle.events):
-            await conn.execute(_TIMER_ACTIVE, state.task_id, after_s)
-        due = [
-            state.checkpoints[i].view.expires_at
-            for i in cycle.new_checkpoints
-            if state.checkpoints[i].pending
-        ]
-        if state.constraints.deadline is not None and any(
-            e.kind.value in ("task_created", "retried") for e in cycle.events
-        ):
-            due.append(state.constraints.deadline)
-        if due:
-            await conn.execute(_TIMER_DUE, state.task_id, min(due))
+
+def _timer(cycle: Cycle, after_s: float) -> tuple[bool, float | None, datetime | None]:
+    """How the cycle moves the task's timer: finished; active again (due after `after_s`);
+    due no later than a new checkpoint's expiry or the deadline."""
+    state = cycle.state
+    kinds = {e.kind.value for e in cycle.events}
+    if state.status in TERMINAL:
+        return any(e.status in TERMINAL for e in cycle.events), None, None
+    active = after_s if "retried" in kinds else None
+    due = [
+        state.checkpoints[i].view.expires_at
+        for i in cycle.new_checkpoints
+        if state.checkpoints[i].pending
+    ]
+    if state.constraints.deadline is not None and kinds & {"task_created", "retried"}:
+        due.append(state.constraints.deadline)
+    return False, active, min(due) if due else None
+
+
+def _effect_row(effect: Effect, result: Any) -> dict[str, Any]:
+    return {
+        "key": effect.key,
+        "step_id": effect.step_id,
+        "tool": effect.tool,
+        "call_id": effect.call_id,
+        "parent_call_id": effect.parent_call_id,
+        "root_call_id": effect.root_call_id,
+        "result": result,
+    }
 
 
 def _checkpoint_rows(cycle: Cycle) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

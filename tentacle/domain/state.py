@@ -93,6 +93,10 @@ class TaskState:
     finished_at: datetime | None = None
     auto_approved: frozenset[str] = frozenset()
     """Preference keys the task's creator has learned to approve automatically."""
+    version: int = 0
+    """The task row's version this state was read at; a write succeeds only against it."""
+    has_queued: bool = False
+    """Goals were enqueued behind this task (started when it finishes)."""
 
     def spec(self, step_id: str) -> PlanStepV1:
         assert self.plan is not None

@@ -63,8 +63,8 @@ async def advance_task(
     deps: Deps, command: AdvanceTaskV1, meta: Meta, *, last_attempt: bool
 ) -> None:
     org_id = require_org(meta)
-    async with deps.db.transaction(org_id=org_id) as tx:
-        peek = await deps.store.load(tx.conn, command.task_id, lock=False)
+    async with deps.db.statement(org_id=org_id) as tx:
+        peek = await deps.store.load(tx.conn, command.task_id)
         registry = None
         if peek is not None and peek.status is TaskStatus.PLANNING:
             registry = await deps.catalog.registry(tx.conn, None)

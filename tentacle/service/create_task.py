@@ -27,7 +27,7 @@ from tentacle.service.deps import Deps, require_org
 async def create_task(deps: Deps, request: CreateTaskV1, meta: Meta) -> TaskV1:
     org_id = require_org(meta)
     async with deps.db.transaction(org_id=org_id) as tx:
-        task_id = await insert_task(
+        task_id, state = await insert_task(
             deps,
             tx,
             org_id=org_id,
@@ -37,6 +37,8 @@ async def create_task(deps: Deps, request: CreateTaskV1, meta: Meta) -> TaskV1:
             root_call_id=meta.root_call_id,
         )
         view = await task_view(tx.conn, task_id)
+    if state is not None:
+        deps.store.keep(state)  # committed: the first step's worker may reuse it
     assert view is not None
     return view
 
@@ -50,8 +52,9 @@ async def insert_task(
     actor: Actor,
     call_id: str,
     root_call_id: str,
-) -> str:
-    """Write the task (or find the one this request made before); its id."""
+) -> tuple[str, TaskState | None]:
+    """Write the task (or find the one this request made before): its id, and its state if
+    it was created now."""
     task_id = task_id_for(org_id, request.request_id)
     registry = None
     if request.plan is not None:
@@ -87,7 +90,7 @@ async def insert_task(
                 f"request id {request.request_id} was used for a different request",
                 details={"task_id": task_id},
             )
-        return task_id
+        return task_id, None
     state = TaskState(
         task_id=task_id,
         org_id=org_id,
@@ -120,5 +123,8 @@ async def insert_task(
         decide(cycle, registry, deps.policy)
     else:
         cycle.request_advance(AdvanceReason.CREATED)
-    await deps.store.apply(tx, cycle, recovery_after_s=deps.settings.recovery_after_seconds)
-    return task_id
+    written = await deps.store.apply(
+        tx, cycle, recovery_after_s=deps.settings.recovery_after_seconds
+    )
+    assert written, "a task just inserted is at version 0"
+    return task_id, state

@@ -22,7 +22,6 @@ from contracts.tentacle.models import StepRunV1
 from shared.bus import Delivery
 from shared.errors import PermanentError, TransientError
 from shared.logging import get_logger
-from tentacle.adapters import journal
 from tentacle.adapters.journal import StaleAttempt
 from tentacle.adapters.pg import Tx
 from tentacle.domain.agents import AgentRegistry, AgentSpec
@@ -92,9 +91,10 @@ async def run_step(deps: Deps, run: StepRunV1, delivery: Delivery) -> None:
         if recorded and outcome.ok:
             for item in staged:
                 tx.publish(item.message)
-                await journal.record(tx.conn, item.effect, item.result)
+                tx.journal(item.effect, item.result)
 
-    await run_cycle(deps, org_id, run.task_id, record)
+    # One statement: the result, the decision and the next dispatches are written together.
+    await run_cycle(deps, org_id, run.task_id, record, explicit=False, at_least=run.task_version)
 
 
 async def _execute(

@@ -132,13 +132,17 @@ async def test_a_post_is_journalled_and_never_made_twice(
     assert site.posts == {key: 1}
 
     # A replica died after the call was journalled but before the result was recorded: the
-    # step is still running and its work item comes back.
+    # step is still running and its work item comes back. (Written the way tentacle writes:
+    # with a new version, so no replica trusts its older copy of the task.)
     async with app.db.transaction(org_id=ORG) as uow:
         await uow.session.execute(
             text("UPDATE steps SET status = 'running' WHERE task_id = :id"), {"id": task.task_id}
         )
         await uow.session.execute(
-            text("UPDATE tasks SET status = 'executing', terminal_reason = NULL WHERE id = :id"),
+            text(
+                "UPDATE tasks SET status = 'executing', terminal_reason = NULL,"
+                " version = version + 1 WHERE id = :id"
+            ),
             {"id": task.task_id},
         )
     run = StepRunV1(

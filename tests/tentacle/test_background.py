@@ -93,7 +93,8 @@ async def test_deadlines_and_lost_work_items_are_caught_by_the_timer_sweep(
             {"id": task.task_id},
         )
         await uow.session.execute(
-            text("UPDATE tasks SET status = 'executing' WHERE id = :id"), {"id": task.task_id}
+            text("UPDATE tasks SET status = 'executing', version = version + 1 WHERE id = :id"),
+            {"id": task.task_id},
         )
         await uow.session.execute(
             text("UPDATE task_timers SET due_at = now() WHERE task_id = :id"),
