@@ -29,6 +29,11 @@ def _options(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="fake_service")
     parser.add_argument("name")
     parser.add_argument("--crash-after", type=float, help="exit with --exit-code after this long")
+    parser.add_argument(
+        "--crash-before-health",
+        action="store_true",
+        help="exit with --exit-code right after starting, before health is ever answered",
+    )
     parser.add_argument("--exit-code", type=int, default=3)
     parser.add_argument("--ignore-sigterm", action="store_true")
     parser.add_argument("--status", default="ok", choices=[s.value for s in HealthStatus])
@@ -77,6 +82,9 @@ async def _run(opts: argparse.Namespace) -> int:
         else None
     )
     _record(name, port, {"grandchild": grandchild.pid if grandchild else None})
+    if opts.crash_before_health:
+        # A service that can never once look healthy: the platform must not call itself ready.
+        os._exit(opts.exit_code)
     if opts.crash_after is not None:
         # After the record, so a test knows each crash happened after the start it saw.
         loop.call_later(opts.crash_after, os._exit, opts.exit_code)
