@@ -8,11 +8,13 @@ In one run, on one real nats-server and one PostgreSQL:
   (`raw_pipelined_*`: a window of `publish_async`, batched direct gets) for a harsher view;
 * den: `python -m den` in its own process, as it runs in production; the bench asks it over
   the bus for an upload URL, PUTs 1 GiB (streamed from a generator, never in memory here
-  either), asks for a signed link, GETs the 1 GiB back (counting bytes), and checks size and
-  SHA-256 against what it sent.
+  either), asks for a signed link, GETs the 1 GiB back (counting bytes), checks size and
+  SHA-256 against what it sent, and purges the file.
 
-The den process's resident memory is sampled with psutil every 20 ms throughout: its peak is
-`peak_rss_mib`. Everything lives in a temporary directory that is removed at the end.
+Rounds of raw and den alternate, so a machine busy with something else slows both alike; the
+figures are the medians over the rounds. The den process's resident memory is sampled with
+psutil every 20 ms throughout: its peak over all rounds is `peak_rss_mib`. Everything lives in
+a temporary directory that is removed at the end.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import statistics
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +42,7 @@ from bench.files_raw import BLOCK, pieces
 from bench.harness import report
 from contracts.den import HEALTH
 from contracts.den import subjects as den_subjects
-from contracts.den.models import AuthorizeUploadV1, CreateLinkV1, GetFileV1
+from contracts.den.models import AuthorizeUploadV1, CreateLinkV1, GetFileV1, PurgeFileV1
 from contracts.envelope import Actor, ActorKind
 from contracts.platform.health import HealthCheckV1, HealthStatus
 from shared.bus import Bus, BusUnavailable
@@ -50,12 +54,9 @@ from shared.settings import PlatformSettings
 MIB = 1024 * 1024
 SIZE = 1024 * MIB
 CHUNK = 256 * 1024
+ROUNDS = 3
 ORG = "bench-org"
 ACTOR = Actor(kind=ActorKind.USER, id="bench-user")
-
-
-def _block() -> bytes:
-    return os.urandom(BLOCK)
 
 
 class RssSampler:
@@ -84,7 +85,7 @@ class RssSampler:
 
 @contextmanager
 def servers(base: Path) -> Iterator[tuple[NatsServer, PostgresServer]]:
-    # Room for both 1 GiB copies beyond the streams' reservations (a cap, not an allocation).
+    # Room for the 1 GiB copies beyond the streams' reservations (a cap, not an allocation).
     nats_server = NatsServer(store_dir=base / "nats", name="bench-files", max_file_store="64G")
     base.chmod(0o711)
     postgres = PostgresServer(base_dir=base / "postgres", fsync=False)
@@ -120,11 +121,57 @@ async def _upload_body(block: bytes) -> AsyncIterator[bytes]:
         yield piece
 
 
-async def through_den(
+@dataclass
+class Den:
+    """`python -m den` and a client of it: the bus for metadata, HTTP for bytes."""
+
+    bus: Bus
+    http: httpx.AsyncClient
+    pid: int
+    expected_sha256: str
+    uploads_s: list[float] = field(default_factory=list)
+    downloads_s: list[float] = field(default_factory=list)
+
+    async def round(self, block: bytes) -> None:
+        auth = await self.bus.request(
+            den_subjects.UPLOAD_AUTHORIZE,
+            AuthorizeUploadV1(name="big.bin"),
+            org_id=ORG,
+            actor=ACTOR,
+            timeout=10,
+        )
+        started = time.perf_counter()
+        response = await self.http.put(
+            auth.put_url, content=_upload_body(block), headers={"Content-Length": str(SIZE)}
+        )
+        self.uploads_s.append(time.perf_counter() - started)
+        if response.status_code != 201:
+            raise RuntimeError(f"upload failed: {response.status_code} {response.text}")
+        file_id = response.json()["file_id"]
+        link = await self.bus.request(
+            den_subjects.LINK_CREATE, CreateLinkV1(file_id=file_id), org_id=ORG, actor=ACTOR
+        )
+        received = 0
+        started = time.perf_counter()
+        async with self.http.stream("GET", link.url) as download:
+            async for piece in download.aiter_raw():
+                received += len(piece)
+        self.downloads_s.append(time.perf_counter() - started)
+        file = await self.bus.request(
+            den_subjects.FILE_GET, GetFileV1(file_id=file_id), org_id=ORG, actor=ACTOR
+        )
+        if received != SIZE or file.size != SIZE or file.sha256 != self.expected_sha256:
+            raise RuntimeError("den returned other bytes than it was given")
+        await self.bus.request(
+            den_subjects.FILE_PURGE, PurgeFileV1(file_id=file_id), org_id=ORG, actor=ACTOR
+        )
+
+
+@asynccontextmanager
+async def running_den(
     nats_server: NatsServer, postgres: PostgresServer, base: Path, block: bytes
-) -> dict[str, float]:
+) -> AsyncIterator[Den]:
     secret = os.urandom(24).hex()
-    port = free_port()
     env = dict(os.environ)
     env.update(
         {
@@ -133,7 +180,7 @@ async def through_den(
             "FLUXOS_DATABASE_PREFIX": "bench",
             "FLUXOS_SECRET_KEY": secret,
             "FLUXOS_LOG_LEVEL": "WARNING",
-            "DEN_HTTP_PORT": str(port),
+            "DEN_HTTP_PORT": str(free_port()),
             "DEN_CHUNK_BYTES": str(CHUNK),
         }
     )
@@ -146,86 +193,53 @@ async def through_den(
         expected = hashlib.sha256()
         for piece in pieces(block, SIZE):
             expected.update(piece)
-        with RssSampler(proc.pid) as rss:
-            idle_rss = psutil.Process(proc.pid).memory_info().rss
-            auth = await bus.request(
-                den_subjects.UPLOAD_AUTHORIZE,
-                AuthorizeUploadV1(name="big.bin"),
-                org_id=ORG,
-                actor=ACTOR,
-                timeout=10,
-            )
-            async with httpx.AsyncClient(timeout=600) as http:
-                started = time.perf_counter()
-                response = await http.put(
-                    auth.put_url,
-                    content=_upload_body(block),
-                    headers={"Content-Length": str(SIZE)},
-                )
-                upload_s = time.perf_counter() - started
-                if response.status_code != 201:
-                    raise RuntimeError(f"upload failed: {response.status_code} {response.text}")
-                file_id = response.json()["file_id"]
-                link = await bus.request(
-                    den_subjects.LINK_CREATE,
-                    CreateLinkV1(file_id=file_id),
-                    org_id=ORG,
-                    actor=ACTOR,
-                )
-                received = 0
-                started = time.perf_counter()
-                async with http.stream("GET", link.url) as download:
-                    async for piece in download.aiter_raw():
-                        received += len(piece)
-                download_s = time.perf_counter() - started
-            file = await bus.request(
-                den_subjects.FILE_GET, GetFileV1(file_id=file_id), org_id=ORG, actor=ACTOR
-            )
-        if received != SIZE or file.size != SIZE or file.sha256 != expected.hexdigest():
-            raise RuntimeError("den returned other bytes than it was given")
-        return {
-            "upload_s": upload_s,
-            "download_s": download_s,
-            "peak_rss": float(rss.peak),
-            "idle_rss": float(idle_rss),
-        }
+        async with httpx.AsyncClient(timeout=600) as http:
+            yield Den(bus, http, proc.pid, expected.hexdigest())
     finally:
         await bus.close()
         stop(proc, timeout=15)
 
 
 async def run() -> dict[str, float | int | str]:
-    block = _block()
+    block = os.urandom(BLOCK)
+    series: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="fluxos-bench-files-") as tmp:
         base = Path(tmp)
         with servers(base) as (nats_server, postgres):
-            put_s, get_s = await raw.library(nats_server.url, block, SIZE, CHUNK)
-            fast_put_s, fast_get_s = await raw.pipelined(nats_server.url, block, SIZE, CHUNK)
-            den = await through_den(nats_server, postgres, base, block)
+            async with running_den(nats_server, postgres, base, block) as den:
+                idle_rss = psutil.Process(den.pid).memory_info().rss
+                with RssSampler(den.pid) as rss:
+                    for _ in range(ROUNDS):
+                        put_s, get_s = await raw.library(nats_server.url, block, SIZE, CHUNK)
+                        fast = await raw.pipelined(nats_server.url, block, SIZE, CHUNK)
+                        await den.round(block)
+                        series.setdefault("raw_put", []).append(put_s)
+                        series.setdefault("raw_get", []).append(get_s)
+                        series.setdefault("fast_put", []).append(fast[0])
+                        series.setdefault("fast_get", []).append(fast[1])
+                series["upload"] = den.uploads_s
+                series["download"] = den.downloads_s
     mib = SIZE / MIB
-    result: dict[str, float | int | str] = {
+    rate = {name: mib / statistics.median(seconds) for name, seconds in series.items()}
+    return {
         "size_mib": int(mib),
         "chunk_kib": CHUNK // 1024,
-        "raw_put_mib_s": round(mib / put_s, 1),
-        "raw_get_mib_s": round(mib / get_s, 1),
-        "upload_mib_s": round(mib / den["upload_s"], 1),
-        "download_mib_s": round(mib / den["download_s"], 1),
+        "rounds": ROUNDS,
+        "upload_mib_s": round(rate["upload"], 1),
+        "download_mib_s": round(rate["download"], 1),
+        "raw_put_mib_s": round(rate["raw_put"], 1),
+        "raw_get_mib_s": round(rate["raw_get"], 1),
+        "upload_ratio": round(rate["upload"] / rate["raw_put"], 3),
+        "download_ratio": round(rate["download"] / rate["raw_get"], 3),
+        "raw_pipelined_put_mib_s": round(rate["fast_put"], 1),
+        "raw_pipelined_get_mib_s": round(rate["fast_get"], 1),
+        "upload_ratio_to_pipelined": round(rate["upload"] / rate["fast_put"], 3),
+        "download_ratio_to_pipelined": round(rate["download"] / rate["fast_get"], 3),
+        "peak_rss_mib": round(rss.peak / MIB, 1),
+        "idle_rss_mib": round(idle_rss / MIB, 1),
+        "target_ratio": 0.6,
+        "target_peak_rss_mib": 150,
     }
-    result["upload_ratio"] = round(
-        float(result["upload_mib_s"]) / float(result["raw_put_mib_s"]), 3
-    )
-    result["download_ratio"] = round(
-        float(result["download_mib_s"]) / float(result["raw_get_mib_s"]), 3
-    )
-    result["raw_pipelined_put_mib_s"] = round(mib / fast_put_s, 1)
-    result["raw_pipelined_get_mib_s"] = round(mib / fast_get_s, 1)
-    result["upload_ratio_to_pipelined"] = round(fast_put_s / den["upload_s"], 3)
-    result["download_ratio_to_pipelined"] = round(fast_get_s / den["download_s"], 3)
-    result["peak_rss_mib"] = round(den["peak_rss"] / MIB, 1)
-    result["idle_rss_mib"] = round(den["idle_rss"] / MIB, 1)
-    result["target_ratio"] = 0.6
-    result["target_peak_rss_mib"] = 150
-    return result
 
 
 def main() -> int:

@@ -48,7 +48,10 @@ class DenSettings(HttpServiceSettings):
         default=32, ge=1, le=1024, description="Chunks in flight to JetStream per upload."
     )
     read_batch: int = Field(
-        default=32, ge=1, le=1024, description="Chunks per batched direct get when reading."
+        default=16,
+        ge=1,
+        le=1024,
+        description="Chunks per batched direct get when reading (two batches are in flight).",
     )
     read_batch_max_bytes: int | None = Field(
         default=None,
