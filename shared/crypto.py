@@ -21,12 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from contracts.ids import validate_token
 from shared.errors import CodedPermanentError, PermanentError
+from shared.kdf import derive_subkey
 from shared.settings import PlatformSettings
 
 _FORMAT = 1
@@ -64,10 +63,6 @@ class Binding:
         )
 
 
-def _derive(secret: bytes, info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret)
-
-
 class Keyring:
     def __init__(self, keys: Mapping[int, bytes], *, current: int) -> None:
         if current not in keys:
@@ -87,7 +82,7 @@ class Keyring:
                     raise CryptoMisconfigured(
                         f"encryption key version {version} is shorter than {_MIN_SECRET_CHARS}"
                     )
-                keys[version] = _derive(value.encode(), b"fluxos/encryption")
+                keys[version] = derive_subkey(value.encode(), b"fluxos/encryption")
             current = settings.encryption_key_version or max(keys)
             return cls(keys, current=current)
         if settings.secret_key is None:
@@ -95,7 +90,7 @@ class Keyring:
                 "encryption at rest needs FLUXOS_ENCRYPTION_KEYS or FLUXOS_SECRET_KEY"
             )
         root = settings.secret_key.get_secret_value().encode()
-        return cls({1: _derive(root, b"fluxos/encryption/v1")}, current=1)
+        return cls({1: derive_subkey(root, b"fluxos/encryption/v1")}, current=1)
 
     def encrypt(self, plaintext: bytes, binding: Binding) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

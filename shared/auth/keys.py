@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from shared.auth.errors import AuthMisconfigured
+from shared.kdf import derive_subkey
 from shared.settings import PlatformSettings
 
 TOKEN_KEY_PURPOSE: Final = b"fluxos/auth/jwt-hs256/v1"
@@ -26,9 +24,7 @@ def derive_key(settings: PlatformSettings, purpose: bytes) -> bytes:
     secret = settings.secret_key.get_secret_value()
     if len(secret) < MIN_SECRET_CHARS:
         raise AuthMisconfigured(f"FLUXOS_SECRET_KEY must be at least {MIN_SECRET_CHARS} chars")
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
-        secret.encode()
-    )
+    return derive_subkey(secret.encode(), purpose)
 
 
 def token_signing_key(settings: PlatformSettings) -> bytes:

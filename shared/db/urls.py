@@ -9,8 +9,6 @@ and rotating the secret rotates every password at the next start.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass, field
 from typing import Final
@@ -20,6 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from shared.db.errors import DatabaseMisconfigured
 from shared.db.identifiers import validate_identifier
+from shared.kdf import derive_subkey
 from shared.settings import PlatformSettings, ServiceSettings
 
 ASYNC_DRIVER: Final = "postgresql+asyncpg"
@@ -58,17 +57,11 @@ def to_asyncpg_dsn(url: str) -> str:
     return parse_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _hkdf_sha256(secret: bytes, info: bytes) -> bytes:
-    """One 32-byte HKDF block (RFC 5869): extract with a fixed salt, expand with `info`."""
-    prk = hmac.new(_HKDF_SALT, secret, hashlib.sha256).digest()
-    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
-
-
 def derive_role_password(secret_key: str, role: str) -> str:
     """The password of `role`: the same on every replica, different for every role and secret."""
     if not secret_key:
         raise DatabaseMisconfigured("the platform secret key is empty")
-    key = _hkdf_sha256(secret_key.encode(), b"postgres-role:" + role.encode())
+    key = derive_subkey(secret_key.encode(), b"postgres-role:" + role.encode(), salt=_HKDF_SALT)
     return base64.urlsafe_b64encode(key).rstrip(b"=").decode("ascii")
 
 
