@@ -49,7 +49,8 @@ def alembic_config(
 
 
 def _upgrade(connection: Connection, script_location: Path) -> None:
-    command.upgrade(alembic_config(script_location, connection=connection), "head")
+    # "heads": a service may grow independent branches (tentacle: tasks, and workspace/memory).
+    command.upgrade(alembic_config(script_location, connection=connection), "heads")
 
 
 async def _run_locked(conn: AsyncConnection, sets: list[Path], lock_timeout: float) -> None:

@@ -16,5 +16,5 @@ async def test_the_tables_match_the_migration_and_it_reverses(database_url: str)
     # `alembic check` autogenerates against tentacle's metadata: any drift raises.
     await asyncio.to_thread(command.check, config)
     await asyncio.to_thread(command.downgrade, config, "base")
-    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.upgrade, config, "heads")
     await asyncio.to_thread(command.check, config)
