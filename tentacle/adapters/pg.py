@@ -189,12 +189,15 @@ class TaskDb:
             except Exception as exc:
                 raise (translate(exc) or DatabaseUnavailable(str(exc))) from exc
 
-    async def close(self) -> None:
+    async def close(self, *, timeout: float = 5.0) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             with contextlib.suppress(Exception):
-                await self._flush_marks(pool)
-            await pool.close()
+                await asyncio.wait_for(self._flush_marks(pool), timeout)
+            try:
+                await asyncio.wait_for(pool.close(), timeout)
+            except TimeoutError:  # a connection never came back: a stopping service must stop
+                pool.terminate()
 
     async def _init(self, conn: Conn) -> None:
         # A new backend may reuse a dead one's pid: it starts unscoped whatever we knew.

@@ -210,7 +210,7 @@ class TaskStore:
     """
 
     def __init__(
-        self, plans: PlanCache, pools: dict[str, str] | None = None, *, cache_size: int = 4096
+        self, plans: PlanCache, pools: dict[str, str] | None = None, *, cache_size: int = 2048
     ) -> None:
         self.plans = plans
         self._pools = pools or {}
@@ -229,6 +229,9 @@ class TaskStore:
         return state
 
     def keep(self, state: TaskState) -> None:
+        if state.status in TERMINAL:  # nothing more will run for it here
+            self._states.pop(state.task_id, None)
+            return
         self._states[state.task_id] = state
         self._states.move_to_end(state.task_id)
         while len(self._states) > self._cache_size:
