@@ -356,12 +356,20 @@ class DisableIntegrationV1(ContractModel):
 
 
 class ExternalActorV1(ContractModel):
-    id: str
-    name: str | None = None
+    """Who did it, in the provider's terms (a Discord or Slack user, a GitHub sender)."""
+
+    id: str = Field(
+        description="The provider's user id (Discord snowflake, Slack U..., GitHub id)."
+    )
+    name: str | None = Field(default=None, description="Username or login, when the body has one.")
 
 
 class ReplyHandleV1(ContractModel):
-    """How to answer an interaction later (Discord follow-up, Slack response_url)."""
+    """How to answer an interaction later (Discord follow-up, Slack response_url).
+
+    Pass it back unchanged in an `ExecuteActionV1` with a `ReplyInteractionV1` action. It holds
+    a short-lived credential (Discord: 15 minutes; Slack: 30 minutes, 5 uses): do not log it.
+    """
 
     kind: Literal["discord_interaction", "slack_response_url"]
     application_id: str | None = None
@@ -370,25 +378,64 @@ class ReplyHandleV1(ContractModel):
 
 
 class IntegrationEventV1(ContractModel):
-    """Something an integrated service told us, in one shape whatever the provider."""
+    """Something an integrated service told us, in one shape whatever the provider.
 
-    event_id: SubjectToken
+    Published on `mimic.v1.evt.webhook.{org_id}.{provider}.{integration_id}.{event_type}.received`
+    (stream MIMIC_WEBHOOKS, limits retention, 7 days) once the webhook's signature was verified
+    and its delivery id was not seen before. Consumers pick events with a filter subject, e.g.
+    `WEBHOOK_RECEIVED.filter(org_id=..., provider="discord")` for one organisation's Discord
+    events, and keep their own durable consumer on the stream. Each verified delivery is
+    published once (its `Nats-Msg-Id` derives from integration and delivery id, and replays are
+    refused at the door); consumers still de-duplicate by `event_id` since redelivery to them is
+    at-least-once. The envelope's actor is `{kind: integration, id: integration_id}`.
+
+    `event_type` per provider (always a subject token: lower case, `[a-z0-9_-]`, <= 64 chars):
+
+    * github: `X-GitHub-Event` and the body's `action` joined by `_` (`issues_opened`,
+      `pull_request_closed`, `push`, `issue_comment_created`). `ping` is answered, not published.
+    * stripe: the event type with dots as underscores (`invoice_paid`,
+      `customer_subscription_deleted`); `delivery_id` is the Stripe event id.
+    * slack: Events API `event.type` and `event.subtype` (`message`, `app_mention`,
+      `message_channel_join`); `slash_command` for slash commands (`command` holds its name
+      without the slash, `text` its arguments); interactivity payloads by their type
+      (`block_actions`, `view_submission`). `url_verification` is answered, not published.
+    * discord: the interaction type (`application_command`, `message_component`,
+      `modal_submit`, `application_command_autocomplete`); `command` holds the command name
+      (or a component's custom_id), `options` its options by name. Mimic has already answered
+      Discord with a deferred response: whoever reacts has 15 minutes to send a
+      `reply_interaction` action with `reply`. PING is answered, not published.
+    * webhook (custom): the `X-Fluxos-Event` header, else the body's `type`, else `message`.
+
+    Anything else the provider sent is in `payload`, verbatim.
+    """
+
+    event_id: SubjectToken = Field(description="Mimic's id of this event (unique).")
     integration_id: SubjectToken
-    provider: SubjectToken
+    provider: SubjectToken = Field(description="discord, slack, github, stripe or webhook.")
     event_type: SubjectToken = Field(
         description="The provider's event type as a token: issues_opened, invoice_paid, ..."
     )
     delivery_id: str = Field(description="The provider's id of this delivery (replay key).")
     received_at: datetime
-    occurred_at: datetime | None = None
+    occurred_at: datetime | None = Field(
+        default=None, description="When the provider says it happened (Stripe, Slack)."
+    )
     actor: ExternalActorV1 | None = None
     channel_id: str | None = Field(
-        default=None, description="Discord/Slack channel, GitHub repository."
+        default=None, description="Discord/Slack channel, GitHub repository (owner/name)."
     )
-    text: str | None = None
+    text: str | None = Field(
+        default=None,
+        description="The human text: message, slash command arguments, issue or PR title, "
+        "commit message, Discord option values (at most 10,000 characters).",
+    )
     command: str | None = Field(default=None, description="Slash command name, if one.")
-    options: dict[str, JsonValue] = Field(default_factory=dict)
-    reply: ReplyHandleV1 | None = None
+    options: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Discord command options by name."
+    )
+    reply: ReplyHandleV1 | None = Field(
+        default=None, description="Set for Discord interactions and Slack commands/actions."
+    )
     payload: dict[str, JsonValue] = Field(description="The provider's body, as JSON.")
 
 
