@@ -64,3 +64,6 @@ class MimicErrorCode(StrEnum):
     """This delivery id was received before."""
     WEBHOOK_MALFORMED = "mimic.webhook_malformed"
     PAYLOAD_TOO_LARGE = "mimic.payload_too_large"
+    REPORT_UNMATCHED = "mimic.report_unmatched"
+    """A fresh delivery report names a message mimic has not recorded as sent yet (the report
+    overtook the send's commit): answered 503 so the provider sends it again."""

@@ -4,14 +4,19 @@ The report names only the provider's message id, so the notification (and its or
 found through `provider_messages` first; then the change is made in that organisation's
 transaction, with its event, if the transition is allowed (reports arrive late and out of
 order).
+
+A report can also arrive early: the provider answers the send, then reports delivery, and its
+report may overtake the commit that records the answer. A fresh report for a message not known
+yet is therefore answered 503 (nothing claimed), and the provider's retry finds it; an old one
+is a message mimic never sent (another sender on the same account) and is acknowledged.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from sqlalchemy.dialects.postgresql import insert
 
@@ -25,7 +30,7 @@ from contracts.mimic.subjects import (
 from mimic.adapters import notifications as repo
 from mimic.adapters.tables import status_receipts
 from mimic.domain import signatures
-from mimic.domain.errors import WebhookRejected
+from mimic.domain.errors import RetryLater, WebhookRejected
 from mimic.domain.provider_status import StatusReport, read_postmark, read_resend
 from mimic.domain.status import can_move
 from mimic.service.events import Events
@@ -40,6 +45,9 @@ _EVENTS = {
     NotificationStatus.BOUNCED: NOTIFICATION_BOUNCED,
     NotificationStatus.FAILED: NOTIFICATION_FAILED,
 }
+UNMATCHED_WAIT: Final = timedelta(minutes=15)
+"""How long a report for an unknown message is sent back for another try."""
+
 _STAMPS = {
     NotificationStatus.DELIVERED: "delivered_at",
     NotificationStatus.BOUNCED: "bounced_at",
@@ -98,6 +106,14 @@ class ApplyProviderStatus:
                 uow.session, provider, report.provider_message_id
             )
             if found is None:
+                now = datetime.fromtimestamp(self.clock(), UTC)
+                if report.at is not None and report.at > now - UNMATCHED_WAIT:
+                    # Rolls back the receipt: the retry is not taken for a replay.
+                    raise RetryLater(
+                        MimicErrorCode.REPORT_UNMATCHED,
+                        "no message with this id is recorded yet",
+                        retry_after=5,
+                    )
                 return {"ok": True, "applied": False}  # not a message mimic sent
             # Same transaction, now scoped to the message's organisation: the receipt and the
             # change commit together, so a failure here lets the provider's retry through.

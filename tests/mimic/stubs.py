@@ -110,6 +110,8 @@ class ResendStub(_Base):
         self.app.post("/emails")(self._emails)
         # What an idempotency key was first used with, and the answer it got (Resend: 24 h).
         self.idempotent: dict[str, tuple[str, str]] = {}
+        self.next_ids: list[str] = []
+        """Ids to give the next accepted emails (a test knows them before the send)."""
 
     @staticmethod
     def error(status: int, name: str, message: str, **headers: str) -> Response:
@@ -145,7 +147,7 @@ class ResendStub(_Base):
                     "Same idempotency key used with a different request payload.",
                 )
             return JSONResponse({"id": first_id})
-        email_id = str(uuid.uuid4())
+        email_id = self.next_ids.pop(0) if self.next_ids else str(uuid.uuid4())
 
         def record() -> None:
             self.sent.append({**body, "id": email_id})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -82,6 +83,46 @@ async def test_resend_reports_are_svix_verified_and_applied_once(
     delivered = await wait_status(probe, nid, NotificationStatus.DELIVERED)
     assert delivered.delivered_at is not None
     assert delivered.delivered_at.year == 2026
+    assert await notification_verbs(probe, 4) == ["queued", "send_started", "sent", "delivered"]
+
+
+async def test_a_report_that_overtakes_the_send_is_taken_on_the_providers_retry(
+    start_mimic: StartMimic,
+    probe: Bus,
+    providers: tuple[PostmarkStub, ResendStub, LoopbackServer, LoopbackServer],
+) -> None:
+    app = await _mimic(start_mimic, providers, "resend")
+    rs = providers[1]
+    rs.next_ids.append("4ef9a417-02e9-4d39-ad75-9611e0fcc33c")
+    now = datetime.now(UTC)
+
+    def report(email_id: str, at: datetime) -> bytes:
+        created = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        data = {"email_id": email_id, "to": ["ada@example.com"]}
+        return json.dumps({"type": "email.delivered", "created_at": created, "data": data}).encode()
+
+    early = report("4ef9a417-02e9-4d39-ad75-9611e0fcc33c", now)
+    headers = signing.svix(RESEND_WEBHOOK_SECRET, early, msg_id="msg_early")
+    stranger = report("00000000-0000-4000-8000-000000000000", now - timedelta(hours=1))
+    async with httpx.AsyncClient(base_url=app.http_url or "") as http:
+        # Before the send is recorded: sent back for a retry, nothing claimed.
+        first = await http.post("/providers/resend/events", content=early, headers=headers)
+        assert first.status_code == 503
+        assert first.json()["error"]["code"] == "mimic.report_unmatched"
+        assert first.headers["retry-after"] == "5"
+        # An old report of a message mimic never sent is acknowledged and dropped.
+        other = await http.post(
+            "/providers/resend/events",
+            content=stranger,
+            headers=signing.svix(RESEND_WEBHOOK_SECRET, stranger, msg_id="msg_other"),
+        )
+        assert other.json() == {"ok": True, "applied": False}
+
+        nid = await send(probe, otp_email("rs-early"))
+        await wait_status(probe, nid, NotificationStatus.SENT)
+        retry = await http.post("/providers/resend/events", content=early, headers=headers)
+        assert retry.json() == {"ok": True, "applied": True}
+    await wait_status(probe, nid, NotificationStatus.DELIVERED)
     assert await notification_verbs(probe, 4) == ["queued", "send_started", "sent", "delivered"]
 
 
