@@ -130,7 +130,11 @@ class SendNotification:
                 plan = await self._first(uow, org_id, nid, command, prepared)
             else:
                 prepared = await self._again(uow.session, org_id, row, command)
-                plan = await self._decide(uow, row) if prepared is not None else Done()
+                plan = (
+                    await self._decide(uow, row, last=delivery.last_attempt)
+                    if prepared is not None
+                    else Done()
+                )
         match plan:
             case Done():
                 return
@@ -260,7 +264,7 @@ class SendNotification:
             compiled.spec.version,
         )
 
-    async def _decide(self, uow: UnitOfWork, row: Notification) -> Plan:
+    async def _decide(self, uow: UnitOfWork, row: Notification, *, last: bool) -> Plan:
         session, now = uow.session, self.clock()
         pending = await repo.open_attempt(session, row.id)
         live = pending if pending is not None and pending.outcome == "calling" else None
@@ -285,7 +289,7 @@ class SendNotification:
         if pending is not None:
             return await self._resume(uow, row, pending, providers, now)
         if not row.rate_charged:
-            refused = await self._charge(uow, row, now)
+            refused = await self._charge(uow, row, now, last=last)
             if refused is not None:
                 return refused
         seq = await repo.start_attempt(
@@ -325,7 +329,9 @@ class SendNotification:
         await self._sending(uow, row, now)
         return Call([provider], pending.seq, resumed=True)
 
-    async def _charge(self, uow: UnitOfWork, row: Notification, now: datetime) -> Plan | None:
+    async def _charge(
+        self, uow: UnitOfWork, row: Notification, now: datetime, *, last: bool
+    ) -> Plan | None:
         counters = self.policy.limits.counters(
             org_id=row.org_id, channel=row.channel, recipient=row.recipient, now=now
         )
@@ -334,7 +340,10 @@ class SendNotification:
             await repo.change(uow.session, row.id, rate_charged=True, deferred_until=None)
             return None
         why = over(full)
-        if Priority(row.priority) is Priority.HIGH or row.deferrals >= self.policy.max_deferrals:
+        # On the consumer's last delivery a deferral would never come back: refuse instead, so
+        # the notification still ends in a final state.
+        exhausted = row.deferrals >= self.policy.max_deferrals or last
+        if Priority(row.priority) is Priority.HIGH or exhausted:
             await self._fail(uow, row, MimicErrorCode.RATE_LIMITED, why)
             return Done()
         changed = await repo.change(
