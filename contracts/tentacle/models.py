@@ -297,7 +297,9 @@ class SupersedeResultV1(ContractModel):
     new_task_id: str
     new_task: TaskV1 | None = Field(default=None, description="Unless enqueued.")
     irreversible_steps: list[StepId] = Field(
-        default_factory=list, description="Rollback: completed steps whose effects stay."
+        default_factory=list,
+        description="Rollback: steps whose effects outside stay (done, or in flight and maybe"
+        " done): a POST made or an email sent; not a GET or a read.",
     )
 
 

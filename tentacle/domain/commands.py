@@ -6,7 +6,7 @@ changed.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from contracts.envelope import Actor
 from contracts.tentacle.checkpoints import (
@@ -36,9 +36,9 @@ from contracts.tentacle.models import (
     TerminalReason,
 )
 from contracts.tentacle.plans import CheckpointType
-from tentacle.domain.agents import AgentRegistry
+from tentacle.domain.agents import AgentRegistry, Runtime
 from tentacle.domain.cycle import Cycle
-from tentacle.domain.decide import finish, override_for, resolve_checkpoint
+from tentacle.domain.decide import finish, override_for, resolve_checkpoint, step_inputs
 from tentacle.domain.errors import TentacleError
 from tentacle.domain.lifecycle import TERMINAL, check_transition
 from tentacle.domain.text import shorten, text_of
@@ -138,12 +138,7 @@ def supersede(
     if policy is SupersedePolicy.ENQUEUE:
         c.emit(GoalQueuedDetailV1(goal=goal, new_task_id=new_task_id, by=by))
         return []
-    irreversible: list[str] = []
-    if policy is SupersedePolicy.ROLLBACK:
-        for step in s.steps.values():
-            agent = registry.get(step.agent)
-            if step.status is StepStatus.COMPLETED and agent is not None and agent.side_effects:
-                irreversible.append(step.step_id)
+    irreversible = _lasting_effects(c, registry) if policy is SupersedePolicy.ROLLBACK else []
     finish(
         c,
         S.SUPERSEDED,
@@ -157,6 +152,34 @@ def supersede(
         reason=TerminalReason.SUPERSEDED,
     )
     return irreversible
+
+
+_STAGED: Final = frozenset({Runtime.NOTIFY})
+"""Runtimes whose effect is a message staged with the step's recorded result."""
+
+
+def _lasting_effects(c: Cycle, registry: AgentRegistry) -> list[str]:
+    """Steps that changed (or, still running, may have changed) something outside that stopping
+    the task does not undo: a completed POST or an email sent stay; a GET, a read or a step
+    whose result is ignored (an email goes out only with its recorded result) leave nothing.
+
+    Judged like the checkpoint rules: an agent's declared effect counts only when it applies
+    to the inputs the step ran with.
+    """
+    s = c.state
+    lasting: list[str] = []
+    for step in s.steps.values():
+        agent = registry.get(step.agent)
+        if agent is None or not agent.effects:
+            continue
+        # In flight, a call may have been made already; a staged message has not gone out.
+        in_flight = step.status is StepStatus.RUNNING and agent.runtime not in _STAGED
+        if step.status is not StepStatus.COMPLETED and not in_flight:
+            continue
+        inputs = agent.with_defaults(step_inputs(c, step.step_id))
+        if any(effect.applies(inputs) for effect in agent.effects):
+            lasting.append(step.step_id)
+    return lasting
 
 
 def complete_fast(c: Cycle, result: Any) -> None:
