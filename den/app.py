@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from den.adapters.objectstore import ObjectStore
 from den.domain.signing import UrlSigner, derive_key
 from den.entrypoints import bus
 from den.entrypoints.http import install_http, new_http_app
-from den.service.context import Den
+from den.service.context import Den, utc_now
 from den.service.reconcile import reconcile, sweep_orphans
 from den.settings import DenSettings
 from shared.bus import Router
@@ -31,7 +33,9 @@ def signing_key(settings: DenSettings) -> bytes:
     raise CryptoMisconfigured("den signs URLs with DEN_URL_SIGNING_KEY or FLUXOS_SECRET_KEY")
 
 
-def build_den(settings: DenSettings, service: ServiceApp) -> Den:
+def build_den(
+    settings: DenSettings, service: ServiceApp, *, clock: Callable[[], datetime] = utc_now
+) -> Den:
     store = ObjectStore(
         service.bus,
         bucket=settings.bucket,
@@ -48,14 +52,15 @@ def build_den(settings: DenSettings, service: ServiceApp) -> Den:
         signer=UrlSigner(signing_key(settings), max_lifetime_s=settings.max_link_lifetime_s),
         base_url=lambda: settings.public_url or service.http_url or "",
         instance=settings.instance_id,
+        clock=clock,
     )
 
 
-def build_app(settings: DenSettings) -> ServiceApp:
+def build_app(settings: DenSettings, *, clock: Callable[[], datetime] = utc_now) -> ServiceApp:
     router = Router(settings.service_name)
     http = new_http_app()
     service = ServiceApp(settings, router=router, migrations=MIGRATIONS, http=http)
-    den = build_den(settings, service)
+    den = build_den(settings, service, clock=clock)
     bus.register(router, den)
     install_http(http, den)
 

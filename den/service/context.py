@@ -36,6 +36,10 @@ def require_org(org_id: str | None, actor: Actor) -> Caller:
     return Caller(org_id, actor)
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Den:
     settings: DenSettings
@@ -46,6 +50,8 @@ class Den:
     base_url: Callable[[], str]
     instance: str
     hashes: RunningHashes = field(default_factory=RunningHashes)
+    # Every expiry, lease and retention is judged by this clock (tests set it to exact instants).
+    clock: Callable[[], datetime] = utc_now
 
     @property
     def db(self) -> Database:
@@ -55,6 +61,5 @@ class Den:
     def urls(self) -> Urls:
         return Urls(self.base_url(), self.signer)
 
-    @staticmethod
-    def now() -> datetime:
-        return datetime.now(UTC)
+    def now(self) -> datetime:
+        return self.clock()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -126,6 +128,22 @@ class DenClient:
         return FileV1.model_validate(response.json())
 
 
+class Clock:
+    """Den's clock in a test: stands still at an instant the test sets."""
+
+    def __init__(self) -> None:
+        self.instant = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.instant
+
+    def set(self, unix_seconds: int) -> None:
+        self.instant = datetime.fromtimestamp(unix_seconds, UTC)
+
+    def advance(self, seconds: float) -> None:
+        self.instant += timedelta(seconds=seconds)
+
+
 def den_of(client: DenClient) -> Den:
     """Another den over the same database and bus: what a second replica would be."""
     settings = client.app.settings
@@ -139,8 +157,9 @@ async def den_factory(
 ) -> AsyncIterator[Any]:
     clients: list[DenClient] = []
 
-    async def start(**overrides: Any) -> DenClient:
-        app = await running_service(build_app, DenSettings, **{**SMALL, **overrides})
+    async def start(clock: Callable[[], datetime] | None = None, **overrides: Any) -> DenClient:
+        build = build_app if clock is None else partial(build_app, clock=clock)
+        app = await running_service(build, DenSettings, **{**SMALL, **overrides})
         bus = await Bus(platform_settings, name="den-test").connect()
         http = httpx.AsyncClient(timeout=30)
         client = DenClient(app, bus, http)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import random
@@ -23,7 +22,7 @@ from contracts.den.models import (
     UpdateFileV1,
 )
 from shared.bus import RemoteError
-from tests.den.conftest import CHUNK, ORG, OTHER_ORG, PART, DenClient, pattern
+from tests.den.conftest import CHUNK, ORG, OTHER_ORG, PART, Clock, DenClient, pattern
 
 DATA = pattern(3 * PART + 1234, seed=3)
 
@@ -247,34 +246,49 @@ async def test_tampered_and_misused_links_are_refused(den: DenClient) -> None:
     assert hijack.status_code == 403
 
 
-async def test_lifetime_expiry_and_revocation(den: DenClient) -> None:
+async def test_lifetime_expiry_and_revocation(den_factory: Any) -> None:
+    """Expiry is judged by den's clock, which the test holds still and moves to exact
+    instants: the outcome depends on no scheduling, however loaded the machine."""
+    clock = Clock()
+    den: DenClient = await den_factory(clock=clock)
     file = await den.put(b"short-lived", name="s.txt")
     with pytest.raises(RemoteError) as exc:
         await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id, lifetime_s=10**9))
     assert exc.value.code == DenErrorCode.INVALID_LIFETIME
     one = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
     two = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
+    brief = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id, lifetime_s=60))
+    expires = int(brief.expires_at.timestamp())
+    assert expires == int(clock().timestamp()) + 60
     revoked = await den.ask(s.LINK_REVOKE, RevokeLinkV1(link_id=one.link_id))
     assert revoked.revoked_at is not None
     response = await den.http.get(one.url)
     assert response.status_code == 403
     assert _error(response) == DenErrorCode.LINK_REVOKED
     assert (await den.http.get(two.url)).content == b"short-lived"
+    # A link works through its expiry second and not a second longer, for GET and HEAD.
+    clock.set(expires)
+    assert (await den.http.get(brief.url)).content == b"short-lived"
+    assert (await den.http.head(brief.url)).status_code == 200
+    clock.set(expires + 1)
+    response = await den.http.get(brief.url)
+    assert response.status_code == 403
+    assert _error(response) == DenErrorCode.URL_EXPIRED
+    assert b"short-lived" not in response.content
+    head = await den.http.head(brief.url)
+    assert (head.status_code, head.headers["den-error-code"]) == (403, DenErrorCode.URL_EXPIRED)
+    # Revoking a file's links counts live ones: two (one was revoked, brief has expired).
     result = await den.ask(s.LINK_REVOKE_ALL, RevokeFileLinksV1(file_id=file.file_id))
-    assert result.revoked == 1  # two; one was revoked already
+    assert result.revoked == 1
     assert _error(await den.http.get(two.url)) == DenErrorCode.LINK_REVOKED
     with pytest.raises(RemoteError) as exc:
         await den.ask(s.LINK_REVOKE, RevokeLinkV1(link_id=one.link_id), org=OTHER_ORG)
     assert exc.value.code == DenErrorCode.LINK_NOT_FOUND
-    fresh = await _link(den, file, lifetime_s=1)
-    deadline = asyncio.get_running_loop().time() + 10
-    while True:  # wait for the clock to pass the expiry second (no timing is asserted)
-        response = await den.http.get(fresh)
-        if response.status_code != 200:
-            break
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.2)
-    assert _error(response) == DenErrorCode.URL_EXPIRED
+    # Expiry is per link: past two's, a link made now works and two is expired as well.
+    clock.advance(2 * 3600)
+    fresh = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
+    assert (await den.http.get(fresh.url)).content == b"short-lived"
+    assert _error(await den.http.get(two.url)) == DenErrorCode.URL_EXPIRED
 
 
 async def test_reads_survive_batches_the_server_ends_early(den_factory: Any) -> None:
