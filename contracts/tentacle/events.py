@@ -185,6 +185,7 @@ class SupersededDetailV1(ContractModel):
     goal: str
     by: Actor
     irreversible_steps: list[StepId] = Field(default_factory=list)
+    undone_steps: list[StepId] = Field(default_factory=list)
 
 
 TaskEventDetailV1 = Annotated[

@@ -86,7 +86,8 @@ class SupersedePolicy(StrEnum):
     INTERRUPT = "interrupt"
     """Stop now; the new task continues from what the old one completed."""
     ROLLBACK = "rollback"
-    """Stop now; the new task starts clean, and the old task's irreversible steps are listed."""
+    """Stop now; the new task starts clean, what can be undone is (a saved file is trashed),
+    and the old task's irreversible steps are listed."""
 
 
 class TaskConstraintsV1(ContractModel):
@@ -191,6 +192,11 @@ class StepRunV1(ContractModel):
         ge=0,
         description="The task's version when this attempt was dispatched: a worker whose "
         "cached copy of the task is older reloads it first.",
+    )
+    undo: bool = Field(
+        default=False,
+        description="Undo what this completed step did (a rollback): `inputs` are the undoing "
+        "call's; nothing is recorded on the step, the journal holds the outcome.",
     )
 
 
@@ -300,6 +306,11 @@ class SupersedeResultV1(ContractModel):
         default_factory=list,
         description="Rollback: steps whose effects outside stay (done, or in flight and maybe"
         " done): a POST made or an email sent; not a GET or a read.",
+    )
+    undone_steps: list[StepId] = Field(
+        default_factory=list,
+        description="Rollback: completed steps whose effects are being undone (a saved file "
+        "goes to the trash).",
     )
 
 

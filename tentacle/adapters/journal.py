@@ -66,11 +66,12 @@ class Journal:
     async def begin(self, effect: Effect) -> Entry | None:
         """None: go ahead (the entry is now `started`). Else what an earlier delivery left."""
         async with self.db.transaction(org_id=effect.org_id) as tx:
-            current = await tx.conn.fetchval(
-                _CURRENT, effect.task_id, effect.plan_version, effect.step_id, effect.attempt
-            )
-            if current is None:
-                raise StaleAttempt(effect.key)
+            if not effect.undo:  # an undo is asked for once the task has stopped
+                current = await tx.conn.fetchval(
+                    _CURRENT, effect.task_id, effect.plan_version, effect.step_id, effect.attempt
+                )
+                if current is None:
+                    raise StaleAttempt(effect.key)
             if await tx.conn.fetchrow(_BEGIN, *_params(effect)) is not None:
                 return None
             row = await tx.conn.fetchrow(_FIND, effect.org_id, effect.key)

@@ -80,6 +80,30 @@ def step_message(
     return stamp, encode(STEP_RUN, payload, stamp)
 
 
+def undo_message(state: TaskState, job: Dispatch, pool: str) -> OutboundMessage:
+    """Undo what a completed step did (a rollback): once, under its own idempotency key."""
+    key = idempotency_key(state.task_id, job.step_id, job.plan_version, job.attempt) + ":undo"
+    payload = StepRunV1(
+        task_id=state.task_id,
+        step_id=job.step_id,
+        plan_version=job.plan_version,
+        attempt=job.attempt,
+        agent=job.agent,
+        agent_type=pool,
+        idempotency_key=key,
+        inputs=job.inputs,
+        undo=True,
+    )
+    stamp = new_stamp(
+        "StepRunV1",
+        org_id=state.org_id,
+        message_id=f"undo-{state.task_id}-{job.step_id}-{job.plan_version}",
+        parent=task_call(state),
+        default_actor=SYSTEM,
+    )
+    return encode(STEP_RUN, payload, stamp)
+
+
 def advance_message(state: TaskState, reason: AdvanceReason) -> OutboundMessage:
     stamp = new_stamp(
         "AdvanceTaskV1", org_id=state.org_id, parent=task_call(state), default_actor=SYSTEM

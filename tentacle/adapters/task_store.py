@@ -347,6 +347,8 @@ class TaskStore:
             step.call_id, step.parent_call_id = stamp.call_id, stamp.parent_call_id
             step.root_call_id = stamp.root_call_id
             tx.publish(message)
+        for job in cycle.undos:
+            tx.publish(messages.undo_message(state, job, self.pool_of(job.agent)))
         event_rows = []
         for offset, new in enumerate(cycle.events, start=1):
             event = messages.event_model(state, state.event_seq + offset, new)

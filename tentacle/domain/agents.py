@@ -77,6 +77,27 @@ class Effect(_Spec):
         return self.when is None or self.when.holds(inputs)
 
 
+class Undo(_Spec):
+    """How a completed step's effect is undone (a rollback runs it): the agent again, with
+    `inputs` plus fields of the step's output (`from_output`: input name -> output field).
+    `when` limits it to the steps it fits (a save can be undone, a delete here cannot)."""
+
+    when: Condition | None = None
+    inputs: dict[str, JsonValue] = Field(default_factory=dict)
+    from_output: dict[str, str] = Field(default_factory=dict)
+
+    def inputs_for(self, inputs: dict[str, Any], output: Any) -> dict[str, Any] | None:
+        """The undoing step's inputs, or None if this step's effect cannot be undone so."""
+        if self.when is not None and not self.when.holds(inputs):
+            return None
+        undo: dict[str, Any] = dict(self.inputs)
+        for name, field in self.from_output.items():
+            if not isinstance(output, dict) or output.get(field) is None:
+                return None
+            undo[name] = output[field]
+        return undo
+
+
 class CheckpointMode(StrEnum):
     RULES = "rules"
     """Ask when the platform's rules say so (risky effects, high risk, cost)."""
@@ -114,6 +135,7 @@ class AgentSpec(_Spec):
     tools: list[Name] = Field(default_factory=list, max_length=20)
     risk: Risk = Risk.LOW
     effects: list[Effect] = Field(default_factory=list, max_length=10)
+    undo: Undo | None = None
     checkpoint: AgentCheckpoint = Field(default_factory=AgentCheckpoint)
     budget: AgentBudget = Field(default_factory=AgentBudget)
     timeout_seconds: float = Field(default=60.0, gt=0, le=3600)

@@ -5,6 +5,7 @@ changed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -113,6 +114,14 @@ def retry(c: Cycle, by: Actor, budget_usd: Decimal | None) -> None:
         c.request_advance(AdvanceReason.RETRY)
 
 
+@dataclass(frozen=True, slots=True)
+class Rollback:
+    lasting: list[str]
+    """Steps whose effects outside stay."""
+    undone: list[str]
+    """Steps whose effects are being undone."""
+
+
 def supersede(
     c: Cycle,
     policy: SupersedePolicy,
@@ -121,8 +130,8 @@ def supersede(
     new_task_id: str,
     by: Actor,
     registry: AgentRegistry,
-) -> list[str]:
-    """Apply the policy to the running task; returns the steps whose effects stay (rollback)."""
+) -> Rollback:
+    """Apply the policy to the running task; a rollback undoes what it can and lists the rest."""
     s = c.state
     if s.status in TERMINAL:
         raise TentacleError(
@@ -137,8 +146,8 @@ def supersede(
         )
     if policy is SupersedePolicy.ENQUEUE:
         c.emit(GoalQueuedDetailV1(goal=goal, new_task_id=new_task_id, by=by))
-        return []
-    irreversible = _lasting_effects(c, registry) if policy is SupersedePolicy.ROLLBACK else []
+        return Rollback([], [])
+    rollback = _roll_back(c, registry) if policy is SupersedePolicy.ROLLBACK else Rollback([], [])
     finish(
         c,
         S.SUPERSEDED,
@@ -147,27 +156,29 @@ def supersede(
             new_task_id=new_task_id,
             goal=goal,
             by=by,
-            irreversible_steps=irreversible,
+            irreversible_steps=rollback.lasting,
+            undone_steps=rollback.undone,
         ),
         reason=TerminalReason.SUPERSEDED,
     )
-    return irreversible
+    return rollback
 
 
 _STAGED: Final = frozenset({Runtime.NOTIFY})
 """Runtimes whose effect is a message staged with the step's recorded result."""
 
 
-def _lasting_effects(c: Cycle, registry: AgentRegistry) -> list[str]:
-    """Steps that changed (or, still running, may have changed) something outside that stopping
-    the task does not undo: a completed POST or an email sent stay; a GET, a read or a step
-    whose result is ignored (an email goes out only with its recorded result) leave nothing.
+def _roll_back(c: Cycle, registry: AgentRegistry) -> Rollback:
+    """Undo the effects outside that the agents know how to undo (a saved file is trashed);
+    list those that stay. A GET, a read, or an email staged with a step still in flight (it
+    goes out only with the recorded result) changed nothing.
 
     Judged like the checkpoint rules: an agent's declared effect counts only when it applies
     to the inputs the step ran with.
     """
     s = c.state
     lasting: list[str] = []
+    undone: list[str] = []
     for step in s.steps.values():
         agent = registry.get(step.agent)
         if agent is None or not agent.effects:
@@ -177,9 +188,17 @@ def _lasting_effects(c: Cycle, registry: AgentRegistry) -> list[str]:
         if step.status is not StepStatus.COMPLETED and not in_flight:
             continue
         inputs = agent.with_defaults(step_inputs(c, step.step_id))
-        if any(effect.applies(inputs) for effect in agent.effects):
+        if not any(effect.applies(inputs) for effect in agent.effects):
+            continue
+        undo = None
+        if agent.undo is not None and step.status is StepStatus.COMPLETED:
+            undo = agent.undo.inputs_for(inputs, step.output)
+        if undo is None:
             lasting.append(step.step_id)
-    return lasting
+        else:
+            c.undo(step.step_id, undo)
+            undone.append(step.step_id)
+    return Rollback(lasting, undone)
 
 
 def complete_fast(c: Cycle, result: Any) -> None:

@@ -46,6 +46,9 @@ class Cycle:
     dirty_checkpoints: set[str] = field(default_factory=set)
     new_checkpoints: set[str] = field(default_factory=set)
     dispatches: list[Dispatch] = field(default_factory=list)
+    undos: list[Dispatch] = field(default_factory=list)
+    """Completed steps whose effects are undone (a rollback): run once each, recorded nowhere
+    but the journal."""
     advance: AdvanceReason | None = None
     task_changed: bool = False
 
@@ -68,6 +71,7 @@ class Cycle:
             or self.dirty_steps
             or self.dirty_checkpoints
             or self.dispatches
+            or self.undos
             or self.advance
         )
 
@@ -94,6 +98,12 @@ class Cycle:
         job = Dispatch(step_id, step.agent, step.attempts, self.state.plan_version, inputs)
         self.dispatches.append(job)
         return job
+
+    def undo(self, step_id: str, inputs: dict[str, Any]) -> None:
+        step = self.state.steps[step_id]
+        self.undos.append(
+            Dispatch(step_id, step.agent, step.attempts, self.state.plan_version, inputs)
+        )
 
     def close_open_steps(self) -> None:
         """The task stops: whatever did not finish is skipped (late results are ignored)."""

@@ -25,6 +25,8 @@ class Effect:
     call_id: str | None = None
     parent_call_id: str | None = None
     root_call_id: str | None = None
+    undo: bool = False
+    """Undoing a completed step (a rollback): valid whatever the step's state is now."""
 
     def params(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,8 @@ class StepWork:
     call_id: str
     parent_call_id: str | None
     root_call_id: str
+    undo: bool = False
+    """The work undoes the completed step (a rollback; see StepRunV1.undo)."""
 
     def effect(self, tool: str) -> Effect:
         return Effect(
@@ -67,6 +71,7 @@ class StepWork:
             call_id=self.call_id,
             parent_call_id=self.parent_call_id,
             root_call_id=self.root_call_id,
+            undo=self.undo,
         )
 
 

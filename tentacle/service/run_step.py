@@ -81,6 +81,9 @@ async def run_step(deps: Deps, run: StepRunV1, delivery: Delivery) -> None:
         async with deps.db.transaction(org_id=org_id) as tx:
             agent = await deps.catalog.spec(tx.conn, run.agent)
     executed = await _execute(deps, run, delivery, agent)
+    if run.undo:
+        _log_undo(run, executed)
+        return
     if executed is None:
         log.info("step.stale", task_id=run.task_id, step_id=run.step_id, attempt=run.attempt)
         return
@@ -95,6 +98,22 @@ async def run_step(deps: Deps, run: StepRunV1, delivery: Delivery) -> None:
 
     # One statement: the result, the decision and the next dispatches are written together.
     await run_cycle(deps, org_id, run.task_id, record, explicit=False, at_least=run.task_version)
+
+
+def _log_undo(run: StepRunV1, executed: tuple[StepOutcome, list[StagedEffect]] | None) -> None:
+    """An undo records nothing on the stopped task: the journal holds what it did. One that
+    fails for good is logged for a person to finish (the step's output says what to undo)."""
+    if executed is not None and executed[0].error is not None:
+        error = executed[0].error
+        log.error(
+            "step.undo_failed",
+            task_id=run.task_id,
+            step_id=run.step_id,
+            code=error.code,
+            message=error.message,
+        )
+    else:
+        log.info("step.undone", task_id=run.task_id, step_id=run.step_id)
 
 
 async def _execute(
@@ -131,6 +150,7 @@ async def _execute(
         call_id=meta.call_id,
         parent_call_id=meta.parent_call_id,
         root_call_id=meta.root_call_id,
+        undo=run.undo,
     )
     try:
         result = await asyncio.wait_for(runtime.run(work), agent.timeout_seconds)

@@ -3,7 +3,8 @@
 reject: the task keeps its goal (an error says so). enqueue: the new goal becomes a task when
 this one finishes. interrupt: this task stops now and the new one starts with what it completed
 (its outputs are in the new task's context). rollback: this task stops now, the new one starts
-clean, and the steps whose effects cannot be undone (a sent email) are listed.
+clean, what the agents can undo is undone (a saved file goes to the trash; see
+`messages.undo_message`), and the steps whose effects cannot be undone (a sent email) are listed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ async def supersede_task(deps: Deps, request: SupersedeTaskV1, meta: Meta) -> Su
     new_task_id = task_id_for(org_id, request.request_id)
     follow_up: dict[str, Any] = {}
 
-    async def act(c: Cycle, registry: AgentRegistry, tx: Tx) -> list[str]:
+    async def act(c: Cycle, registry: AgentRegistry, tx: Tx) -> commands.Rollback:
         s = c.state
         follow_up["request"] = CreateTaskV1(
             request_id=request.request_id,
@@ -57,7 +58,7 @@ async def supersede_task(deps: Deps, request: SupersedeTaskV1, meta: Meta) -> Su
         )
 
     async with deps.db.transaction(org_id=org_id) as tx:
-        irreversible, old = await cycle_in(deps, tx, request.task_id, act, reply=True)
+        rollback, old = await cycle_in(deps, tx, request.task_id, act, reply=True)
         new = None
         follow: CreateTaskV1 = follow_up["request"]
         if request.policy is SupersedePolicy.ENQUEUE:
@@ -88,7 +89,8 @@ async def supersede_task(deps: Deps, request: SupersedeTaskV1, meta: Meta) -> Su
         task=old,
         new_task_id=new_task_id,
         new_task=new,
-        irreversible_steps=irreversible,
+        irreversible_steps=rollback.lasting,
+        undone_steps=rollback.undone,
     )
 
 

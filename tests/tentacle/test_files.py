@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from contracts.den.models import GetFileV1
 from contracts.den.subjects import FILE_GET
-from contracts.tentacle.models import TaskConstraintsV1, TaskStatus
+from contracts.ids import new_id
+from contracts.tentacle.models import (
+    SupersedePolicy,
+    SupersedeResultV1,
+    SupersedeTaskV1,
+    TaskConstraintsV1,
+    TaskStatus,
+)
+from contracts.tentacle.subjects import TASK_SUPERSEDE
 from den.app import build_app as build_den
 from den.settings import DenSettings
 from shared.testing.plugin import StartService
@@ -80,3 +90,49 @@ async def test_a_report_is_saved_read_back_listed_and_trashed(
     await caller.wait(emptied.task_id)
     gone = await caller.ask(FILE_GET, GetFileV1(file_id=str(saved["file_id"])))
     assert gone.deleted_at is not None
+
+
+async def test_a_rollback_trashes_the_files_the_task_saved(
+    start_tentacle: Start, running_service: StartService, caller: Caller
+) -> None:
+    await running_service(build_den, DenSettings)
+    await start_tentacle()
+    plan = {
+        "steps": [
+            {
+                "id": "save",
+                "agent": "file_storage",
+                "inputs": {"action": "save", "name": "draft.txt", "content": "first draft"},
+            },
+            {
+                "id": "pick",
+                "agent": "noop",
+                "depends_on": ["save"],
+                "checkpoint": {"type": "select", "options": ["send", "keep"]},
+            },
+        ]
+    }
+    task = await caller.create("draft and send", plan=plan, constraints=AUTO)
+    waiting = await caller.wait_status(task.task_id, TaskStatus.CHECKPOINT, timeout=30)
+    saved = waiting.steps[0].output
+    assert isinstance(saved, dict)
+    file_id = str(saved["file_id"])
+    assert (await caller.ask(FILE_GET, GetFileV1(file_id=file_id))).deleted_at is None
+
+    rolled: SupersedeResultV1 = await caller.ask(
+        TASK_SUPERSEDE,
+        SupersedeTaskV1(
+            task_id=task.task_id,
+            request_id=new_id(),
+            goal="never mind",
+            policy=SupersedePolicy.ROLLBACK,
+        ),
+    )
+    assert rolled.task.status is TaskStatus.SUPERSEDED
+    assert rolled.undone_steps == ["save"]
+    assert rolled.irreversible_steps == []
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 30
+    while (await caller.ask(FILE_GET, GetFileV1(file_id=file_id))).deleted_at is None:
+        assert loop.time() < until, "the saved file was never trashed"
+        await asyncio.sleep(0.2)

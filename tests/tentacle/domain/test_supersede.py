@@ -7,13 +7,14 @@ import pytest
 from contracts.tentacle.errors import TentacleErrorCode
 from contracts.tentacle.events import TaskEventKind as K
 from contracts.tentacle.models import StepStatus, SupersedePolicy, TaskConstraintsV1, TaskStatus
+from tentacle.domain.agents import AgentRegistry
 from tentacle.domain.commands import supersede
 from tentacle.domain.cycle import Cycle
 from tentacle.domain.decide import StepOutcome, decide, record_result
 from tentacle.domain.errors import TentacleError
 from tentacle.domain.policy import Policy
 from tentacle.domain.state import TaskState
-from tests.tentacle.domain.helpers import NOW, REGISTRY, USER, plan, planned, step
+from tests.tentacle.domain.helpers import NOW, REGISTRY, USER, agent, plan, planned, step
 
 POLICY = Policy(max_parallel=4, max_replans=1)
 
@@ -48,10 +49,10 @@ def status(state: TaskState) -> TaskStatus:
 
 def apply(state: TaskState, policy: SupersedePolicy) -> tuple[Cycle, list[str]]:
     c = Cycle(state, NOW)
-    kept = supersede(
+    rollback = supersede(
         c, policy, goal="something else", new_task_id="t-2", by=USER, registry=REGISTRY
     )
-    return c, kept
+    return c, rollback.lasting
 
 
 def test_rollback_lists_only_effects_that_happened_or_may_have() -> None:
@@ -87,3 +88,45 @@ def test_reject_and_finished_tasks_change_nothing() -> None:
         with pytest.raises(TentacleError) as late:
             apply(state, policy)
         assert late.value.code == TentacleErrorCode.INVALID_TRANSITION
+
+
+def test_rollback_undoes_what_the_agent_can_undo() -> None:
+    store = agent(
+        "store",
+        runtime="file_storage",
+        effects=[
+            {
+                "category": "data_mutation",
+                "reason": "changes files",
+                "when": {"input": "action", "in": ["save", "delete"]},
+            }
+        ],
+        undo={
+            "when": {"input": "action", "in": ["save"]},
+            "inputs": {"action": "delete"},
+            "from_output": {"file_id": "file_id"},
+        },
+    )
+    registry = AgentRegistry({"store": store, "noop": agent("noop")})
+    state = planned(
+        plan(
+            step("save", "store", inputs={"action": "save"}),
+            step("bin", "store", inputs={"action": "delete", "file_id": "f-0"}),
+            step("odd", "store", inputs={"action": "save"}),
+            step("last", "noop", depends_on=["save", "bin", "odd"]),
+        ),
+        constraints=TaskConstraintsV1(auto_approve=True),
+    )
+    decide(Cycle(state, NOW), registry, POLICY)
+    outputs = {"save": {"file_id": "f-1"}, "bin": {"file_id": "f-0"}, "odd": {"size": 3}}
+    for step_id, output in outputs.items():
+        assert record_result(Cycle(state, NOW), step_id, 1, 1, StepOutcome(output))
+    c = Cycle(state, NOW)
+    rollback = supersede(
+        c, SupersedePolicy.ROLLBACK, goal="no", new_task_id="t-2", by=USER, registry=registry
+    )
+    # A delete has no undo here; a save whose output lacks the file id cannot be undone.
+    assert rollback.undone == ["save"]
+    assert rollback.lasting == ["bin", "odd"]
+    [job] = c.undos
+    assert (job.step_id, job.inputs) == ("save", {"action": "delete", "file_id": "f-1"})
