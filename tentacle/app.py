@@ -20,14 +20,15 @@ from tentacle.adapters.agents.noop import NoopRuntime
 from tentacle.adapters.agents.notify import NotifyRuntime
 from tentacle.adapters.journal import Journal
 from tentacle.adapters.ledger import TaskLedger
+from tentacle.adapters.object_workspace import ObjectWorkspace
 from tentacle.adapters.pg import Conn, TaskDb, ordered_publisher
 from tentacle.adapters.plan_cache import PlanCache
 from tentacle.adapters.task_store import TaskStore
-from tentacle.adapters.workspace import NoWorkspace
 from tentacle.domain.agents import Runtime
 from tentacle.domain.policy import Policy
 from tentacle.domain.preferences import PreferencePolicy
-from tentacle.entrypoints import consumers, rpc
+from tentacle.entrypoints import consumers, rpc, workspace_rpc
+from tentacle.entrypoints.triggers import install_triggers
 from tentacle.service import maintenance
 from tentacle.service.deps import Deps
 from tentacle.service.ports import WorkspaceQueries
@@ -39,8 +40,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def build_app(
     settings: TentacleSettings, *, workspace: WorkspaceQueries | None = None
 ) -> ServiceApp:
-    """`workspace` is the fast path's query side (workspace objects are not part of tentacle
-    yet; without one, every goal is planned)."""
+    """`workspace` replaces the fast path's query side (by default, the workspace objects)."""
     router = Router(settings.service_name)
     app = ServiceApp(settings, router=router, migrations=MIGRATIONS)
     catalog = AgentCatalog(load_builtin())
@@ -83,7 +83,7 @@ def build_app(
             ),
         ),
         gateway=gateway,
-        workspace=workspace or NoWorkspace(),
+        workspace=workspace or ObjectWorkspace(db),
         runtimes={
             Runtime.NOOP: NoopRuntime(),
             Runtime.LLM: LLMRuntime(gateway),
@@ -100,7 +100,9 @@ def build_app(
         },
     )
     rpc.register(router, deps)
+    workspace_rpc.register(router, deps)
     consumers.register(router, deps)
+    install_triggers(app, router, db)
 
     @app.on_start
     async def connect_and_seed() -> None:

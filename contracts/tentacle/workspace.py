@@ -1,0 +1,24 @@
+"""Everything of workspace objects and memory that the registry needs: subjects and streams."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.streams import Stream
+from contracts.subject import Subject
+from contracts.tentacle import objects
+
+WORKSPACE_SUBJECTS: tuple[Subject[Any, Any], ...] = (
+    objects.OBJECT_CREATE,
+    objects.OBJECT_BULK_INSERT,
+    objects.OBJECT_GET,
+    objects.OBJECT_UPDATE,
+    objects.OBJECT_DELETE,
+    objects.OBJECT_QUERY,
+    objects.OBJECT_SEARCH,
+    objects.OBJECT_SCHEMA_PUT,
+    objects.OBJECT_CREATED,
+    objects.OBJECT_UPDATED,
+    objects.OBJECT_DELETED,
+)
+WORKSPACE_STREAMS: tuple[Stream, ...] = (objects.OBJECT_EVENTS_STREAM,)
