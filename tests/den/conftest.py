@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -126,6 +127,24 @@ class DenClient:
         response = await self.http.put(auth.put_url, content=data)
         assert response.status_code == 201, response.text
         return FileV1.model_validate(response.json())
+
+
+def den_env(settings: PlatformSettings, **den: str) -> dict[str, str]:
+    """The environment of a `python -m den` process on the test's servers."""
+    assert settings.database_url is not None
+    assert settings.secret_key is not None
+    env = dict(os.environ)
+    env.update(
+        {
+            "FLUXOS_NATS_URL": settings.nats_url,
+            "FLUXOS_DATABASE_URL": settings.database_url,
+            "FLUXOS_DATABASE_PREFIX": settings.database_prefix,
+            "FLUXOS_SECRET_KEY": settings.secret_key.get_secret_value(),
+            "DEN_HTTP_PORT": "0",
+            **den,
+        }
+    )
+    return env
 
 
 class Clock:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -42,7 +41,7 @@ from den.service.receive_upload import _Receiver, receive_upload
 from den.service.reconcile import reconcile, sweep_orphans
 from shared.bus import Bus, BusUnavailable
 from shared.settings import PlatformSettings
-from tests.den.conftest import CHUNK, ORG, PART, USER, DenClient, den_of, pattern
+from tests.den.conftest import CHUNK, ORG, PART, USER, DenClient, den_env, den_of, pattern
 from tests.shared.bus.conftest import eventually
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -63,26 +62,6 @@ async def _create(client: DenClient, length: int) -> tuple[str, str]:
     return auth.upload.upload_id, response.headers["location"]
 
 
-def _env(settings: PlatformSettings) -> dict[str, str]:
-    assert settings.database_url is not None
-    assert settings.secret_key is not None
-    env = dict(os.environ)
-    env.update(
-        {
-            "FLUXOS_NATS_URL": settings.nats_url,
-            "FLUXOS_DATABASE_URL": settings.database_url,
-            "FLUXOS_DATABASE_PREFIX": settings.database_prefix,
-            "FLUXOS_SECRET_KEY": settings.secret_key.get_secret_value(),
-            "DEN_HTTP_PORT": "0",
-            "DEN_CHUNK_BYTES": str(CHUNK),
-            "DEN_PART_BYTES": str(PART),
-            "DEN_WRITER_LEASE_S": "1",
-            "DEN_RECONCILE_INTERVAL_S": "3600",
-        }
-    )
-    return env
-
-
 async def test_sigkill_mid_upload_is_reconciled_and_the_upload_resumes(
     den_factory: Any, platform_settings: PlatformSettings
 ) -> None:
@@ -90,7 +69,13 @@ async def test_sigkill_mid_upload_is_reconciled_and_the_upload_resumes(
         sys.executable,
         "-m",
         "den",
-        env=_env(platform_settings),
+        env=den_env(
+            platform_settings,
+            DEN_CHUNK_BYTES=str(CHUNK),
+            DEN_PART_BYTES=str(PART),
+            DEN_WRITER_LEASE_S="1",
+            DEN_RECONCILE_INTERVAL_S="3600",
+        ),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
