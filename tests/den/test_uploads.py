@@ -8,7 +8,7 @@ import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -19,6 +19,7 @@ from contracts.den.models import (
     CancelUploadV1,
     ConflictPolicy,
     CreateFolderV1,
+    CreateLinkV1,
     DeleteFolderV1,
     GetFileV1,
     GetUploadV1,
@@ -26,7 +27,16 @@ from contracts.den.models import (
 )
 from den.service.reconcile import reconcile
 from shared.bus import RemoteError
-from tests.den.conftest import OTHER_ORG, PART, DenClient, den_of, pattern, sha256_b64
+from tests.den.conftest import (
+    ORG,
+    OTHER_ORG,
+    PART,
+    Clock,
+    DenClient,
+    den_of,
+    pattern,
+    sha256_b64,
+)
 from tests.shared.bus.conftest import eventually
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -415,3 +425,74 @@ async def test_browsers_may_upload_from_another_origin(den: DenClient) -> None:
     )
     assert created.headers["access-control-allow-origin"] == "*"
     assert "location" in created.headers["access-control-expose-headers"].lower()
+
+
+async def test_expired_tampered_and_foreign_upload_urls_store_nothing(den_factory: Any) -> None:
+    clock = Clock()
+    den: DenClient = await den_factory(clock=clock)
+    auth = await den.authorize(name="u.bin", lifetime_s=120)
+    expires = int(auth.expires_at.timestamp())
+    stored = await den.stored_messages()
+    headers = {**TUS, **OFFSET_TYPE, "Upload-Length": "10"}
+    for url in (auth.create_url, auth.put_url):
+        signature = dict(parse_qsl(urlsplit(url).query))["signature"]
+        flipped = url.replace(signature, ("A" if signature[0] != "A" else "B") + signature[1:])
+        foreign = url.replace(f"/orgs/{ORG}/", f"/orgs/{OTHER_ORG}/")
+        stretched = url.replace(f"expires={expires}", f"expires={expires + 3600}")
+        for bad in (flipped, foreign, stretched):
+            method = "POST" if url == auth.create_url else "PUT"
+            response = await den.http.request(method, bad, headers=headers, content=b"0123456789")
+            assert (response.status_code, _error(response)) == (
+                403,
+                DenErrorCode.INVALID_SIGNATURE,
+            ), bad
+    assert await den.stored_messages() == stored
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=auth.upload.upload_id))
+    assert (state.state, state.offset) == (UploadState.AUTHORIZED, 0)
+    # Started in time, resumed too late: the upload URLs expire with the authorisation.
+    created = await den.http.post(auth.create_url, headers=headers, content=b"01234")
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    stored = await den.stored_messages()
+    clock.set(expires)
+    assert (await den.http.head(location, headers=TUS)).headers["upload-offset"] == "5"
+    clock.set(expires + 1)
+    late = [
+        await _patch(den, location, 5, b"56789"),
+        await den.http.head(location, headers=TUS),
+        await den.http.put(auth.put_url, content=b"0123456789"),
+        await den.http.delete(location, headers=TUS),
+    ]
+    for response in late:
+        assert (response.status_code, _error(response)) == (403, DenErrorCode.URL_EXPIRED)
+    assert await den.stored_messages() == stored
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=auth.upload.upload_id))
+    assert (state.state, state.offset) == (UploadState.RECEIVING, 5)
+
+
+async def test_claimed_content_types_are_ignored(den: DenClient) -> None:
+    page = b"<!doctype html><script>alert(document.domain)</script>"
+    auth = await den.authorize(name="photo.png")
+    put = await den.http.put(auth.put_url, content=page, headers={"Content-Type": "image/png"})
+    assert put.status_code == 201, put.text
+    auth = await den.authorize()
+    created = await den.http.post(
+        auth.create_url,
+        headers={
+            **TUS,
+            **OFFSET_TYPE,
+            "Upload-Length": str(len(page)),
+            "Upload-Metadata": _meta(filename="cat.jpg", filetype="image/jpeg"),
+        },
+        content=page,
+    )
+    assert created.status_code == 201, created.text
+    for file_id in (put.json()["file_id"], created.headers["den-file-id"]):
+        file = await den.ask(s.FILE_GET, GetFileV1(file_id=file_id))
+        assert file.content_type == "text/html"
+        link = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file_id))
+        served = await den.http.get(link.url)
+        assert served.content == page
+        assert served.headers["content-type"] == "application/octet-stream"
+        assert served.headers["content-disposition"].startswith("attachment;")
+        assert served.headers["x-content-type-options"] == "nosniff"
