@@ -4,13 +4,52 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inbox.adapters.apikeys import ApiKeyCache
+from inbox.domain.cursors import CursorCodec
+from inbox.domain.event_ids import EventIds
+from inbox.entrypoints import consumers
+from inbox.entrypoints.http import install_http, new_http_app
+from inbox.service.context import Inbox
+from inbox.service.live import Hub
 from inbox.settings import InboxSettings
+from shared.auth import AuthzClient, LocalVerifier, derive_key
 from shared.bus import Router
 from shared.service import ServiceApp
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+CURSOR_KEY_PURPOSE = b"fluxos/inbox/cursors/v1"
+EVENT_ID_KEY_PURPOSE = b"fluxos/inbox/sse-event-ids/v1"
+
+
+def build_inbox(settings: InboxSettings, service: ServiceApp) -> Inbox:
+    bus = service.bus
+    return Inbox(
+        settings=settings,
+        bus=bus,
+        database=lambda: service.db,
+        verifier=LocalVerifier.from_bus(bus),
+        authz=AuthzClient(bus),
+        api_keys=ApiKeyCache(bus),
+        cursors=CursorCodec(derive_key(settings.platform, CURSOR_KEY_PURPOSE)),
+        event_ids=EventIds(derive_key(settings.platform, EVENT_ID_KEY_PURPOSE)),
+    )
+
 
 def build_app(settings: InboxSettings) -> ServiceApp:
     router = Router(settings.service_name)
-    return ServiceApp(settings, router=router, migrations=MIGRATIONS)
+    http = new_http_app(settings)
+    service = ServiceApp(settings, router=router, migrations=MIGRATIONS, http=http)
+    inbox = build_inbox(settings, service)
+    hub = Hub(inbox)
+    consumers.register(router, inbox)
+    install_http(http, inbox, hub)
+
+    @service.on_start
+    async def follow_the_bus() -> None:
+        await inbox.verifier.start()
+        await inbox.authz.start()
+        await inbox.api_keys.start()
+        await hub.start()
+
+    return service

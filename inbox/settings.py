@@ -15,3 +15,34 @@ class InboxSettings(HttpServiceSettings):
 
     service_name: ClassVar[str] = "inbox"
     http_port: int = Field(default=8080, ge=0, le=65535, description="0 picks a free port.")
+
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest JSON or form body accepted (file uploads stream through Den).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Requests per minute per caller (user, key or address)."
+    )
+    rate_limit_burst: int = Field(default=120, ge=1, description="Requests allowed at once.")
+    auth_rate_limit_per_minute: int = Field(
+        default=30, ge=1, description="Sign-in, sign-up and code requests per minute per address."
+    )
+    sse_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, description="Comment lines that keep proxies from closing a stream."
+    )
+    sse_buffer_entries: int = Field(
+        default=256,
+        ge=8,
+        description="Entries queued per stream; a slower client catches up from the database.",
+    )
+    sse_max_streams: int = Field(
+        default=5000, ge=1, description="Concurrent SSE streams this replica accepts."
+    )
+    rpc_timeout_seconds: float = Field(default=10.0, gt=0)
+    secure_cookies: bool = Field(
+        default=False, description="Mark session cookies Secure (set behind HTTPS)."
+    )
+    public_url: str | None = Field(
+        default=None, description="The URL people reach the inbox at (links, OAuth redirects)."
+    )

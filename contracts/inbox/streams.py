@@ -1,0 +1,52 @@
+"""inbox's stream and its durable consumer of task lifecycle events.
+
+The feed stream is short-lived on purpose: the database holds every entry (a reconnecting SSE
+stream reads what it missed from there); the stream only lets replicas and other followers see
+entries as they are appended.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from contracts.inbox.subjects import FEED_APPENDED, SERVICE
+from contracts.streams import Consumer, Storage, Stream
+from contracts.tentacle.streams import EVENTS as TENTACLE_EVENTS
+from contracts.tentacle.subjects import TASK_PROGRESSED
+
+FEED = Stream(
+    name="INBOX_FEED",
+    subjects=(FEED_APPENDED.wildcard,),
+    description="Live feed entries of every organisation (the database keeps them for good).",
+    storage=Storage.MEMORY,
+    max_age=timedelta(hours=1),
+    max_bytes=256 * 1024 * 1024,
+)
+
+LIFECYCLE_CONSUMER = Consumer(
+    durable="inbox-task-lifecycle",
+    service=SERVICE,
+    stream=TENTACLE_EVENTS,
+    subject=TASK_PROGRESSED,
+    description="Project task lifecycle events into conversations and messages.",
+    ack_wait=timedelta(seconds=15),
+    max_deliver=8,
+    backoff=(
+        timedelta(milliseconds=200),
+        timedelta(seconds=1),
+        timedelta(seconds=5),
+        timedelta(seconds=15),
+        timedelta(seconds=30),
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+    ),
+    jitter=0.2,
+    # Few at a time: a task's events then reach the feed close to their order; the projection
+    # itself does not depend on order (see inbox.service.project).
+    max_ack_pending=1000,
+    concurrency=8,
+)
+
+ALL_STREAMS = (FEED,)
+ALL_CONSUMERS: tuple[Consumer[Any], ...] = (LIFECYCLE_CONSUMER,)

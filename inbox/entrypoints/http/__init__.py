@@ -1,0 +1,53 @@
+"""The inbox's HTTP surface: the REST API, the live stream and the web UI."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from inbox.entrypoints.http import (
+    auth_routes,
+    conversation_routes,
+    stream_routes,
+    task_routes,
+)
+from inbox.entrypoints.http.errors import install_error_handlers
+from inbox.entrypoints.http.limits import BodyLimit, RateLimit, TokenBuckets
+from inbox.service.context import Inbox
+from inbox.service.live import Hub
+from inbox.settings import InboxSettings
+
+AUTH_PREFIXES = ("/api/v1/auth/", "/login", "/signup")
+UPLOAD_PREFIXES = ("/api/v1/files/upload",)
+
+
+def new_http_app(settings: InboxSettings) -> FastAPI:
+    app = FastAPI(
+        title="fluxos inbox",
+        version="1",
+        description="The user's door: tasks, conversations, live streams and files.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        exempt_prefixes=UPLOAD_PREFIXES,
+    )
+    app.add_middleware(
+        RateLimit,
+        general=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        auth=TokenBuckets(
+            settings.auth_rate_limit_per_minute, max(1, settings.auth_rate_limit_per_minute // 3)
+        ),
+        auth_prefixes=AUTH_PREFIXES,
+    )
+    for module in (auth_routes, task_routes, conversation_routes, stream_routes):
+        app.include_router(module.router)
+    return app
+
+
+def install_http(app: FastAPI, inbox: Inbox, hub: Hub) -> None:
+    app.state.inbox = inbox
+    app.state.hub = hub

@@ -1,0 +1,34 @@
+"""What the inbox's use cases work with, wired once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from inbox.adapters.apikeys import ApiKeyCache
+from inbox.domain.cursors import CursorCodec
+from inbox.domain.event_ids import EventIds
+from inbox.settings import InboxSettings
+from shared.auth import AuthzClient, LocalVerifier
+from shared.bus import Bus
+from shared.db import Database
+
+
+@dataclass
+class Inbox:
+    settings: InboxSettings
+    bus: Bus
+    database: Callable[[], Database]
+    verifier: LocalVerifier
+    authz: AuthzClient
+    api_keys: ApiKeyCache
+    cursors: CursorCodec
+    event_ids: EventIds
+
+    @property
+    def db(self) -> Database:
+        return self.database()
+
+    @property
+    def timeout(self) -> float:
+        return self.settings.rpc_timeout_seconds
