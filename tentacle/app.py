@@ -18,6 +18,7 @@ from tentacle.adapters.agents.http_fetch import HttpFetchRuntime
 from tentacle.adapters.agents.llm import LLMRuntime
 from tentacle.adapters.agents.noop import NoopRuntime
 from tentacle.adapters.agents.notify import NotifyRuntime
+from tentacle.adapters.agents.tools import ToolBox
 from tentacle.adapters.journal import Journal
 from tentacle.adapters.ledger import TaskLedger
 from tentacle.adapters.object_workspace import ObjectWorkspace
@@ -85,7 +86,9 @@ def build_app(
         workspace=workspace or ObjectWorkspace(db),
         runtimes={
             Runtime.NOOP: NoopRuntime(),
-            Runtime.LLM: LLMRuntime(gateway),
+            Runtime.LLM: LLMRuntime(
+                gateway, ToolBox(catalog.builtin, lambda: deps.runtimes, journal)
+            ),
             Runtime.NOTIFY: NotifyRuntime(),
             Runtime.FILE_STORAGE: FileStorageRuntime(
                 app.bus, journal, max_bytes=settings.http_max_bytes

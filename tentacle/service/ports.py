@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from contracts.ids import new_id
 from shared.bus.codec import OutboundMessage
 from tentacle.domain.agents import AgentSpec
 from tentacle.domain.fast_path import FastQuery
@@ -60,6 +61,7 @@ class StepWork:
     """The work undoes the completed step (a rollback; see StepRunV1.undo)."""
 
     def effect(self, tool: str) -> Effect:
+        """The effect as a node of its own in the execution tree, a child of the step."""
         return Effect(
             org_id=self.org_id,
             key=self.idempotency_key,
@@ -68,8 +70,8 @@ class StepWork:
             plan_version=self.plan_version,
             attempt=self.attempt,
             tool=tool,
-            call_id=self.call_id,
-            parent_call_id=self.parent_call_id,
+            call_id=new_id(),
+            parent_call_id=self.call_id,
             root_call_id=self.root_call_id,
             undo=self.undo,
         )

@@ -12,14 +12,16 @@ from contracts.ids import new_id
 from contracts.mimic import SEND, SendNotificationV1, notification_id
 from contracts.tentacle.errors import TentacleErrorCode
 from contracts.tentacle.models import (
+    CallKind,
     StepRunV1,
     StepStatus,
     TaskConstraintsV1,
+    TaskRefV1,
     TaskStatus,
     TerminalReason,
     task_id_for,
 )
-from contracts.tentacle.subjects import STEP_RUN
+from contracts.tentacle.subjects import STEP_RUN, TASK_COST
 from shared.bus import Bus
 from shared.bus.codec import decode
 from shared.service import ServiceApp
@@ -130,6 +132,12 @@ async def test_a_post_is_journalled_and_never_made_twice(
     assert detail.task.status is TaskStatus.COMPLETED
     key = idempotency_key(task.task_id, "order", 1, 1)
     assert site.posts == {key: 1}
+    # The call is a node of the execution tree of its own, under the step that made it.
+    cost = await caller.ask(TASK_COST, TaskRefV1(task_id=task.task_id))
+    [step] = [n for n in cost.calls if n.kind is CallKind.STEP]
+    [call] = [n for n in cost.calls if n.kind is CallKind.TOOL]
+    assert (call.name, call.parent_call_id) == ("http", step.call_id)
+    assert call.call_id != step.call_id
 
     # A replica died after the call was journalled but before the result was recorded: the
     # step is still running and its work item comes back. (Written the way tentacle writes:

@@ -1,53 +1,76 @@
 """Prompt-defined agents: the agent's system prompt and its inputs go to the model chosen by
 its task type; the answer must be JSON matching the agent's output schema.
 
-Budgets are reserved by the gateway before the call (agent within the task, task, the
+An agent with `tools` may call them first (built-in primitive agents, see `tools.py`): each
+round the model either calls tools, whose results it is shown, or answers; after
+`MAX_TOOL_ROUNDS` rounds it must answer without tools.
+
+Budgets are reserved by the gateway before every model call (agent within the task, task, the
 organisation's day) and settled after it with the real cost.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Final
+from decimal import Decimal
+from typing import Any, Final
 
 from contracts.tentacle.errors import TentacleErrorCode
 from shared.llm import BudgetScope, ChatRequest, LLMGateway
+from tentacle.adapters.agents.tools import ToolBox, assistant_message, tool_message
 from tentacle.domain.errors import TentacleError
 from tentacle.service.ports import AgentResult, StepWork
 
 _ANSWER: Final = "Answer with one JSON object matching the output schema, nothing else."
+MAX_TOOL_ROUNDS: Final = 5
 
 
 class LLMRuntime:
-    def __init__(self, gateway: LLMGateway) -> None:
+    def __init__(self, gateway: LLMGateway, tools: ToolBox | None = None) -> None:
         self.gateway = gateway
+        self.tools = tools
 
     async def run(self, work: StepWork) -> AgentResult:
         agent = work.agent
         assert agent.task_type is not None
         system = "\n\n".join(p for p in (agent.system_prompt.strip(), _ANSWER) if p)
-        request = ChatRequest(
-            task_type=agent.task_type,
-            messages=[
-                {"role": "system", "content": system},
-                {"role": "user", "content": json.dumps(work.inputs, ensure_ascii=False)},
-            ],
-            json_schema=agent.outputs,
-        )
-        completion = await self.gateway.complete(
-            request,
-            scope=BudgetScope(org_id=work.org_id, task_id=work.task_id, agent=agent.name),
-        )
-        try:
-            output = json.loads(completion.text)
-        except ValueError:
-            raise TentacleError(
-                TentacleErrorCode.AGENT_OUTPUT_INVALID,
-                f"{agent.name}: the model's answer is not JSON",
-            ) from None
-        if not isinstance(output, dict):
-            raise TentacleError(
-                TentacleErrorCode.AGENT_OUTPUT_INVALID,
-                f"{agent.name}: the model's answer is not a JSON object",
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": json.dumps(work.inputs, ensure_ascii=False)},
+        ]
+        specs = self.tools.specs(agent.tools) if self.tools is not None and agent.tools else []
+        scope = BudgetScope(org_id=work.org_id, task_id=work.task_id, agent=agent.name)
+        cost = Decimal(0)
+        for round_ in range(MAX_TOOL_ROUNDS + 1):
+            offered = specs if round_ < MAX_TOOL_ROUNDS else []
+            request = ChatRequest(
+                task_type=agent.task_type,
+                messages=messages,
+                tools=offered,
+                json_schema=agent.outputs,
             )
-        return AgentResult(output=output, cost_usd=completion.cost_usd)
+            completion = await self.gateway.complete(request, scope=scope)
+            cost += completion.cost_usd
+            if not (offered and completion.tool_calls):
+                return AgentResult(output=_answer(agent.name, completion.text), cost_usd=cost)
+            assert self.tools is not None
+            messages.append(assistant_message(completion.text, completion.tool_calls))
+            for call in completion.tool_calls:
+                result = await self.tools.call(work, call)
+                messages.append(tool_message(call, result))
+        raise AssertionError("unreachable: the last round offers no tools")
+
+
+def _answer(agent: str, text: str) -> dict[str, Any]:
+    try:
+        output = json.loads(text)
+    except ValueError:
+        raise TentacleError(
+            TentacleErrorCode.AGENT_OUTPUT_INVALID, f"{agent}: the model's answer is not JSON"
+        ) from None
+    if not isinstance(output, dict):
+        raise TentacleError(
+            TentacleErrorCode.AGENT_OUTPUT_INVALID,
+            f"{agent}: the model's answer is not a JSON object",
+        )
+    return output
