@@ -2,7 +2,8 @@
 
 Files: folders, metadata, public and private access, signed URLs. Metadata, folders, links and
 upload authorisations travel on the bus; bytes go over den's HTTP endpoints only, through the
-signed URLs these requests return (or a public file's URL).
+signed URLs these requests return (or a public file's URL): `contracts.den.http` describes
+that surface (tus and PUT uploads, ranged downloads, headers, error bodies and statuses).
 """
 
 from __future__ import annotations

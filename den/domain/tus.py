@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from contracts.den.errors import DenErrorCode
+from contracts.den.http import TUS_VERSION
 from den.domain.errors import DenError
 
-TUS_VERSION: Final = "1.0.0"
 EXTENSIONS: Final = "creation,creation-with-upload,checksum,termination,expiration"
 CHECKSUM_ALGORITHMS: Final = ("sha256",)
 OFFSET_CONTENT_TYPE: Final = "application/offset+octet-stream"

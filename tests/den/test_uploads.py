@@ -25,6 +25,7 @@ from contracts.den.models import (
     GetUploadV1,
     UploadState,
 )
+from contracts.envelope import ErrorV1
 from den.service.reconcile import reconcile
 from shared.bus import RemoteError
 from tests.den.conftest import (
@@ -156,6 +157,12 @@ async def test_checksums_offsets_and_headers_are_enforced(den: DenClient) -> Non
         assert response.headers["tus-resumable"] == "1.0.0"
     conflict = cases[2][0]
     assert conflict.headers["upload-offset"] == "500"
+    error = ErrorV1.model_validate(conflict.json()["error"], strict=True)
+    assert (error.code, error.retryable, error.details) == (
+        DenErrorCode.OFFSET_MISMATCH,
+        False,
+        {"offset": 500},
+    )
     assert await den.stored_messages() == stored
     assert (await den.http.head(url, headers=TUS)).headers["upload-offset"] == "500"
     good = await _patch(

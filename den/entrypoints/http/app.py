@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from contracts.den.http import ERROR_CODE_HEADER, FILE_ID_HEADER
 from den.entrypoints.http import downloads, put, tus
 from den.entrypoints.http.errors import handle_fluxos_error, handle_unexpected
 from den.entrypoints.http.middleware import SecurityHeaders
@@ -37,8 +38,8 @@ _EXPOSED = [
     "Upload-Offset",
     "Upload-Length",
     "Upload-Expires",
-    "Den-File-Id",
-    "Den-Error-Code",
+    FILE_ID_HEADER,
+    ERROR_CODE_HEADER,
     "ETag",
     "Repr-Digest",
     "Content-Range",

@@ -1,4 +1,4 @@
-"""Errors as HTTP answers: the status of the code, a JSON body `{"error": {code, message}}`,
+"""Errors as HTTP answers: the status of the code, a JSON body `{"error": ErrorV1}`,
 and the headers a protocol expects with it (tus offsets, Content-Range on 416)."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from contracts.den.errors import DenErrorCode
+from contracts.den.http import ERROR_CODE_HEADER, TUS_VERSION
+from contracts.envelope import ErrorV1
 from den.adapters.integrity import translate_integrity
 from den.domain.errors import http_status_of
-from den.domain.tus import TUS_VERSION
 from shared.errors import FluxosError
 from shared.logging import get_logger
 
@@ -19,11 +20,16 @@ log = get_logger(__name__)
 
 
 def error_response(
-    code: str, message: str, details: dict[str, Any] | None, path: str
+    code: str,
+    message: str,
+    details: dict[str, Any] | None,
+    path: str,
+    *,
+    retryable: bool = False,
 ) -> JSONResponse:
     status = http_status_of(code)
     # Also as a header: HEAD answers have no body to carry the JSON.
-    headers: dict[str, str] = {"Den-Error-Code": code}
+    headers: dict[str, str] = {ERROR_CODE_HEADER: code}
     if "/uploads" in path:
         headers["Tus-Resumable"] = TUS_VERSION
     details = details or {}
@@ -35,16 +41,17 @@ def error_response(
         headers["Tus-Version"] = TUS_VERSION
     if code == DenErrorCode.STORAGE_UNAVAILABLE:
         headers["Retry-After"] = "1"
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    error = ErrorV1(code=code, message=message, retryable=retryable, details=details or None)
+    body = {"error": error.model_dump(mode="json", exclude_none=True)}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def handle_fluxos_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FluxosError)
     log.info("den.http_refused", path=request.url.path, code=exc.code, error=exc.message)
-    return error_response(exc.code, exc.message, exc.details, request.url.path)
+    return error_response(
+        exc.code, exc.message, exc.details, request.url.path, retryable=exc.retryable
+    )
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import Row
 
 from contracts.den.errors import DenErrorCode
+from contracts.den.http import FILE_ID_HEADER, TUS_VERSION
 from contracts.den.models import UploadState
 from contracts.ids import is_token
 from den.adapters import repository as repo
@@ -20,7 +21,6 @@ from den.domain.tus import (
     CHECKSUM_ALGORITHMS,
     EXTENSIONS,
     OFFSET_CONTENT_TYPE,
-    TUS_VERSION,
     check_version,
     parse_checksum,
     parse_int,
@@ -67,7 +67,7 @@ def _state_headers(row: Row[Any]) -> dict[str, str]:
     if row.length is not None:
         headers["Upload-Length"] = str(row.length)
     if row.file_id is not None:
-        headers["Den-File-Id"] = str(row.file_id)
+        headers[FILE_ID_HEADER] = str(row.file_id)
     return headers
 
 
