@@ -45,7 +45,7 @@ from contracts.den import subjects as den_subjects
 from contracts.den.models import AuthorizeUploadV1, CreateLinkV1, GetFileV1, PurgeFileV1
 from contracts.envelope import Actor, ActorKind
 from contracts.platform.health import HealthCheckV1, HealthStatus
-from shared.bus import Bus, BusUnavailable
+from shared.bus import Bus, BusTimeout, BusUnavailable
 from shared.runtime.nats_server import NatsServer
 from shared.runtime.postgres_server import PostgresServer
 from shared.runtime.process import free_port, spawn, stop, tail
@@ -109,7 +109,7 @@ async def _wait_healthy(bus: Bus, proc: Any, log: Path) -> None:
             health = await bus.request(HEALTH, HealthCheckV1(), timeout=1)
             if health.status is HealthStatus.OK:
                 return
-        except BusUnavailable:
+        except (BusUnavailable, BusTimeout):  # not up yet, or too busy to answer in time
             pass
         if time.monotonic() > deadline:
             raise TimeoutError(f"den not healthy:\n{tail(log)}")

@@ -39,7 +39,7 @@ from den.domain.errors import DenError
 from den.service.complete_upload import stored_parts
 from den.service.receive_upload import _Receiver, receive_upload
 from den.service.reconcile import reconcile, sweep_orphans
-from shared.bus import Bus, BusUnavailable
+from shared.bus import Bus, BusTimeout, BusUnavailable
 from shared.settings import PlatformSettings
 from tests.den.conftest import CHUNK, ORG, PART, USER, DenClient, den_env, den_of, pattern
 from tests.shared.bus.conftest import eventually
@@ -87,7 +87,7 @@ async def test_sigkill_mid_upload_is_reconciled_and_the_upload_resumes(
         async def healthy() -> bool:
             try:
                 health = await bus.request(HEALTH, HealthCheckV1(), timeout=1)
-            except BusUnavailable:
+            except (BusUnavailable, BusTimeout):  # not up yet, or too busy to answer in time
                 return False
             return health.status is HealthStatus.OK
 

@@ -24,7 +24,7 @@ from contracts.den import HEALTH
 from contracts.den import subjects as s
 from contracts.den.models import AuthorizeUploadV1, CreateLinkV1, PurgeFileV1
 from contracts.platform.health import HealthCheckV1, HealthStatus
-from shared.bus import Bus, BusUnavailable
+from shared.bus import Bus, BusTimeout, BusUnavailable
 from shared.settings import PlatformSettings
 from tests.den.conftest import ORG, USER, den_env
 from tests.shared.bus.conftest import eventually
@@ -126,7 +126,7 @@ async def test_big_files_stream_through_bounded_memory(platform_settings: Platfo
         async def healthy() -> bool:
             try:
                 health = await bus.request(HEALTH, HealthCheckV1(), timeout=1)
-            except BusUnavailable:
+            except (BusUnavailable, BusTimeout):  # not up yet, or too busy to answer in time
                 return False
             return health.status is HealthStatus.OK
 
