@@ -101,19 +101,38 @@ async def test_a_failing_provider_fails_over_to_the_next_within_one_delivery(
     assert rs.requests[0]["headers"]["idempotency-key"] == nid
 
 
+@pytest.mark.parametrize("provider", ["postmark", "resend"])
 async def test_a_429_is_retried_no_sooner_than_retry_after(
-    start_mimic: StartMimic, probe: Bus, resend: tuple[ResendStub, LoopbackServer]
+    provider: str,
+    start_mimic: StartMimic,
+    probe: Bus,
+    postmark: tuple[PostmarkStub, LoopbackServer],
+    resend: tuple[ResendStub, LoopbackServer],
 ) -> None:
-    stub, server = resend
-    stub.then(ResendStub.rate_limited(retry_after=3))
-    await start_mimic(email_providers=["resend"], **_resend(server))
+    stub: PostmarkStub | ResendStub
+    if provider == "postmark":
+        stub, options = postmark[0], _postmark(postmark[1])
+        stub.then(
+            PostmarkStub.error(
+                429,
+                429,
+                "Rate limit exceeded. Please reduce the rate of your requests.",
+                **{"Retry-After": "3"},
+            )
+        )
+    else:
+        stub, options = resend[0], _resend(resend[1])
+        stub.then(ResendStub.rate_limited(retry_after=3))
+    await start_mimic(email_providers=[provider], **options)
     started = asyncio.get_running_loop().time()
-    nid = await send(probe, otp_email("throttled-1"))
+    nid = await send(probe, otp_email(f"throttled-{provider}"))
     sent = await wait_status(probe, nid, NotificationStatus.SENT, timeout=15)
-    # The consumer's first backoff is 2 s (+-20%); Resend asked for 3.
+    # The consumer's first backoff is 2 s (+-20%); the provider asked for 3.
     assert asyncio.get_running_loop().time() - started >= 2.9
     assert sent.attempts == 2
+    assert sent.provider == provider
     assert len(stub.sent) == 1
+    assert len(stub.requests) == 2
 
 
 async def test_a_message_level_refusal_fails_without_failover(
