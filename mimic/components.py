@@ -139,7 +139,9 @@ class Components:
         outbound_policy = OutboundPolicy.from_settings(
             allow_private=s.outbound_allow_private, allowed=s.outbound_allowed_networks
         )
-        self._integrations = ManageIntegrations(self.db, keyring, outbound_policy)
+        self._integrations = ManageIntegrations(
+            self.db, keyring, outbound_policy, public_url=s.public_url
+        )
         self.outbound = Outbound(
             outbound_policy,
             timeout=s.outbound_timeout_seconds,

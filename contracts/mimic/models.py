@@ -330,6 +330,11 @@ class IntegrationV1(ContractModel):
     name: str
     status: IntegrationStatus
     ingress_path: str = Field(description="Where the integrator posts: <mimic's URL><path>.")
+    ingress_url: str | None = Field(
+        default=None,
+        description="The whole URL to give the provider (MIMIC_PUBLIC_URL + ingress_path); "
+        "None when the operator has not said where mimic is reachable from outside.",
+    )
     settings: dict[str, str] = Field(description="The settings that are not secret.")
     secrets_set: list[str] = Field(description="Names of the secrets held (values never leave).")
     generated_secret: str | None = Field(

@@ -31,13 +31,17 @@ def ingress_path(org_id: str, route_key: str) -> str:
     return f"/hooks/{org_id}/{route_key}"
 
 
-def as_model(row: AnyRow, *, generated_secret: str | None = None) -> IntegrationV1:
+def as_model(
+    row: AnyRow, *, public_url: str | None = None, generated_secret: str | None = None
+) -> IntegrationV1:
+    path = ingress_path(row.org_id, row.route_key)
     return IntegrationV1(
         integration_id=row.id,
         provider=IntegrationProvider(row.provider),
         name=row.name,
         status=IntegrationStatus(row.status),
-        ingress_path=ingress_path(row.org_id, row.route_key),
+        ingress_path=path,
+        ingress_url=public_url.rstrip("/") + path if public_url else None,
         settings=dict(row.settings),
         secrets_set=list(row.secret_names),
         generated_secret=generated_secret,
@@ -52,11 +56,13 @@ class ManageIntegrations:
         keyring: Keyring,
         outbound: OutboundPolicy,
         *,
+        public_url: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.keyring = keyring
         self.outbound = outbound
+        self.public_url = public_url
         self.clock = clock
 
     async def create(self, org_id: str, request: CreateIntegrationV1) -> IntegrationV1:
@@ -83,7 +89,10 @@ class ManageIntegrations:
                     "key_version": self.keyring.current,
                 },
             )
-        return as_model(row, generated_secret=split.generated_secret)
+        return self._model(row, generated_secret=split.generated_secret)
+
+    def _model(self, row: AnyRow, *, generated_secret: str | None = None) -> IntegrationV1:
+        return as_model(row, public_url=self.public_url, generated_secret=generated_secret)
 
     def _check_url(self, name: str, url: str) -> None:
         try:
@@ -101,18 +110,18 @@ class ManageIntegrations:
             row = await repo.get(uow.session, query.integration_id)
         if row is None:
             raise MimicError(MimicErrorCode.NOT_FOUND, "no such integration")
-        return as_model(row)
+        return self._model(row)
 
     async def list(self, org_id: str, query: ListIntegrationsV1) -> IntegrationListV1:
         async with self.db.transaction(org_id=org_id) as uow:
             rows = await repo.listing(
                 uow.session, provider=query.provider, include_disabled=query.include_disabled
             )
-        return IntegrationListV1(integrations=[as_model(r) for r in rows])
+        return IntegrationListV1(integrations=[self._model(r) for r in rows])
 
     async def disable(self, org_id: str, command: DisableIntegrationV1) -> IntegrationV1:
         async with self.db.transaction(org_id=org_id) as uow:
             row = await repo.disable(uow.session, command.integration_id, self.clock())
         if row is None:
             raise MimicError(MimicErrorCode.NOT_FOUND, "no such integration")
-        return as_model(row)
+        return self._model(row)

@@ -21,17 +21,30 @@ from contracts.mimic.models import (
     GetIntegrationV1,
     GitHubSettingsV1,
     IntegrationV1,
+    ListIntegrationsV1,
     SlackSettingsV1,
     StripeSettingsV1,
     WebhookSettingsV1,
 )
-from contracts.mimic.subjects import INTEGRATION_CREATE, INTEGRATION_DISABLE, INTEGRATION_GET
+from contracts.mimic.subjects import (
+    INTEGRATION_CREATE,
+    INTEGRATION_DISABLE,
+    INTEGRATION_GET,
+    INTEGRATION_LIST,
+)
 from shared.bus import Bus, RemoteError
 from shared.db.urls import derive_service_database
 from shared.service import ServiceApp
 from shared.settings import PlatformSettings
 from tests.mimic import signing
-from tests.mimic.conftest import ORG, OTHER_ORG, Published, eventually, webhook_events
+from tests.mimic.conftest import (
+    ORG,
+    OTHER_ORG,
+    Published,
+    StartMimic,
+    eventually,
+    webhook_events,
+)
 
 STRIPE_SECRET = "whsec_test_stripe_secret"
 GITHUB_SECRET = "github-hook-secret"
@@ -223,6 +236,17 @@ async def test_custom_webhooks_get_a_generated_secret_returned_once(
     [event] = await _events(probe, 1)
     assert event.data["event_type"] == "build_passed"
     assert event.data["text"] == "build #12 passed"
+    assert hook.ingress_url is None, "mimic does not know its public address"
+
+
+async def test_the_whole_ingress_url_is_given_behind_a_public_address(
+    start_mimic: StartMimic, probe: Bus
+) -> None:
+    await start_mimic(public_url="https://hooks.example.com/mimic/")
+    hook = await _create(probe, StripeSettingsV1(webhook_secret=STRIPE_SECRET))
+    assert hook.ingress_url == "https://hooks.example.com/mimic" + hook.ingress_path
+    listed = await probe.request(INTEGRATION_LIST, ListIntegrationsV1(), org_id=ORG)
+    assert [i.ingress_url for i in listed.integrations] == [hook.ingress_url]
 
 
 # ---------------------------------------------------------------------------- bad input
