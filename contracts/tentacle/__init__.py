@@ -50,13 +50,16 @@ from contracts.tentacle.subjects import (
     TASK_PROGRESSED,
     TASK_RESPOND_CHECKPOINT,
 )
+from contracts.tentacle.triggers import TRIGGER_CONSUMERS, TRIGGER_SUBJECTS
 from contracts.tentacle.workspace import WORKSPACE_STREAMS, WORKSPACE_SUBJECTS
 
 HEALTH = health_subject(SERVICE)
 
 SUBJECTS = (HEALTH, *ALL, *WORKSPACE_SUBJECTS)
 STREAMS = (*ALL_STREAMS, *WORKSPACE_STREAMS)
-CONSUMERS = ALL_CONSUMERS
+CONSUMERS = (*ALL_CONSUMERS, *TRIGGER_CONSUMERS)
+# Triggered and scheduled tasks.
+SUBJECTS = (*SUBJECTS, *TRIGGER_SUBJECTS)
 
 __all__ = [
     "CONSUMERS",

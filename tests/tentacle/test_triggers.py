@@ -1,0 +1,352 @@
+"""Triggered tasks on the real servers: the trigger RPCs, bad input, and firing on events
+(once per trigger and event, org-scoped, never when disabled), with answers through mimic."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from contracts.envelope import Actor, ActorKind
+from contracts.ids import new_id
+from contracts.mimic.models import ExternalActorV1, IntegrationEventV1, ReplyHandleV1, action_id
+from contracts.mimic.subjects import ACTION_EXECUTE, WEBHOOK_RECEIVED
+from contracts.tentacle.models import ListTasksV1, TaskStatus, task_id_for
+from contracts.tentacle.subjects import TASK_LIST
+from contracts.tentacle.triggers import (
+    TRIGGER_CREATE,
+    TRIGGER_DELETE,
+    TRIGGER_DISABLE,
+    TRIGGER_ENABLE,
+    TRIGGER_GET,
+    TRIGGER_LIST,
+    TRIGGER_UPDATE,
+    CreateTriggerV1,
+    ListTriggersV1,
+    TriggerRefV1,
+    TriggerV1,
+    UpdateTriggerV1,
+)
+from shared.bus import Bus, RemoteError
+from shared.bus.codec import decode
+from shared.context import new_stamp, system_actor
+from shared.db.urls import to_asyncpg_dsn
+from shared.service import ServiceApp
+from tentacle.adapters.pg import TaskDb, ordered_publisher
+from tentacle.domain.triggers import fire_request_id
+from tentacle.service.answer_trigger import answer_key
+from tentacle.service.fire_trigger import fire_for_integration_event
+from tentacle.service.trigger_deps import TriggerDeps
+from tests.tentacle.conftest import ORG, OTHER_ORG, Caller
+
+DISCORD_INTEGRATION = "int-discord-1"
+
+
+async def make(caller: Caller, **fields: Any) -> TriggerV1:
+    values: dict[str, Any] = {
+        "goal": "Tell a programming joke",
+        "trigger_source": "discord",
+        "event_filter": {"command": "ping"},
+        "response_type": "discord_followup",
+    }
+    values.update(fields)
+    try:
+        request = CreateTriggerV1.model_validate(values)
+    except ValidationError:  # sent anyway, as a careless client would
+        request = CreateTriggerV1.model_construct(**values)
+    result: TriggerV1 = await caller.ask(TRIGGER_CREATE, request)
+    return result
+
+
+def ping_event(
+    command: str = "ping", integration_id: str = DISCORD_INTEGRATION
+) -> IntegrationEventV1:
+    return IntegrationEventV1(
+        event_id=new_id(),
+        integration_id=integration_id,
+        provider="discord",
+        event_type="application_command",
+        delivery_id=new_id(),
+        received_at=datetime.now(UTC),
+        channel_id="998877",
+        command=command,
+        actor=ExternalActorV1(id="42", name="ada"),
+        reply=ReplyHandleV1(
+            kind="discord_interaction", application_id="123456789", token="tok-" + new_id()
+        ),
+        payload={"type": 2},
+    )
+
+
+async def publish_event(
+    bus: Bus, event: IntegrationEventV1, org_id: str = ORG, message_id: str | None = None
+) -> None:
+    await bus.publish(
+        WEBHOOK_RECEIVED,
+        event,
+        org_id=org_id,
+        actor=Actor(kind=ActorKind.INTEGRATION, id=event.integration_id),
+        message_id=message_id,
+    )
+
+
+async def eventually(check: Any, *, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def fetch(caller: Caller, trigger_id: str) -> TriggerV1:
+    result: TriggerV1 = await caller.ask(TRIGGER_GET, TriggerRefV1(trigger_id=trigger_id))
+    return result
+
+
+async def action_commands(bus: Bus) -> list[Any]:
+    """Every outbound action command staged for mimic (mimic is not running here), read
+    without consuming them."""
+    state = (await bus.js.stream_info("MIMIC_COMMANDS")).state
+    out = []
+    for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
+        msg = await bus.js.get_msg("MIMIC_COMMANDS", seq)
+        if msg.subject == ACTION_EXECUTE.wildcard and msg.data:
+            out.append(decode(ACTION_EXECUTE, msg.data, strict=True, max_bytes=1 << 20))
+    return out
+
+
+# ---------------------------------------------------------------------------- the RPCs
+async def test_triggers_are_created_read_changed_and_deleted_per_org(
+    tentacle: ServiceApp, caller: Caller, stranger: Caller
+) -> None:
+    trigger = await make(caller, name="jokes", integration_id=DISCORD_INTEGRATION)
+    assert trigger.enabled
+    assert trigger.version == 1
+    assert trigger.org_id == ORG
+    assert trigger.created_by == caller.actor
+    assert await fetch(caller, trigger.trigger_id) == trigger
+
+    listed = await caller.ask(TRIGGER_LIST, ListTriggersV1())
+    assert [t.trigger_id for t in listed.triggers] == [trigger.trigger_id]
+    assert (await stranger.ask(TRIGGER_LIST, ListTriggersV1())).triggers == []
+    for subject in (TRIGGER_GET, TRIGGER_DISABLE, TRIGGER_DELETE):
+        with pytest.raises(RemoteError) as caught:
+            await stranger.ask(subject, TriggerRefV1(trigger_id=trigger.trigger_id))
+        assert caught.value.code == "tentacle.trigger_not_found"
+
+    changed = await caller.ask(
+        TRIGGER_UPDATE,
+        UpdateTriggerV1(
+            trigger_id=trigger.trigger_id,
+            event_filter={"command": {"$in": ["ping", "joke"]}},
+            expected_version=1,
+        ),
+    )
+    assert changed.version == 2
+    assert changed.event_filter == {"command": {"$in": ["ping", "joke"]}}
+    with pytest.raises(RemoteError) as caught:
+        await caller.ask(
+            TRIGGER_UPDATE,
+            UpdateTriggerV1(trigger_id=trigger.trigger_id, goal="stale", expected_version=1),
+        )
+    assert caught.value.code == "tentacle.trigger_invalid"
+
+    disabled = await caller.ask(TRIGGER_DISABLE, TriggerRefV1(trigger_id=trigger.trigger_id))
+    assert not disabled.enabled
+    only_enabled = await caller.ask(TRIGGER_LIST, ListTriggersV1(include_disabled=False))
+    assert only_enabled.triggers == []
+    enabled = await caller.ask(TRIGGER_ENABLE, TriggerRefV1(trigger_id=trigger.trigger_id))
+    assert enabled.enabled
+    assert enabled.version == 4
+
+    await caller.ask(TRIGGER_DELETE, TriggerRefV1(trigger_id=trigger.trigger_id))
+    with pytest.raises(RemoteError) as caught:
+        await fetch(caller, trigger.trigger_id)
+    assert caught.value.code == "tentacle.trigger_not_found"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"event_filter": {"comand": "ping"}}, "tentacle.trigger_filter_invalid"),
+        ({"event_filter": {"command": {"$regex": "p.*"}}}, "tentacle.trigger_filter_invalid"),
+        ({"event_filter": {"channel_id": {"$in": "123"}}}, "tentacle.trigger_filter_invalid"),
+        ({"trigger_source": "github"}, "tentacle.trigger_invalid"),
+        (
+            {"trigger_source": "platform", "integration_id": "x", "response_type": "none"},
+            "tentacle.trigger_invalid",
+        ),
+        ({"response_type": "webhook"}, "tentacle.trigger_invalid"),
+        ({"trigger_source": "email"}, "bus.invalid_payload"),
+        ({"goal": ""}, "bus.invalid_payload"),
+    ],
+)
+async def test_bad_triggers_are_refused_with_a_code_and_change_nothing(
+    tentacle: ServiceApp, caller: Caller, fields: dict[str, Any], code: str
+) -> None:
+    with pytest.raises(RemoteError) as caught:
+        await make(caller, **fields)
+    assert caught.value.code == code
+    assert (await caller.ask(TRIGGER_LIST, ListTriggersV1())).triggers == []
+
+
+async def test_an_update_that_breaks_the_filter_is_refused_and_keeps_the_trigger(
+    tentacle: ServiceApp, caller: Caller
+) -> None:
+    trigger = await make(caller)
+    with pytest.raises(RemoteError) as caught:
+        await caller.ask(
+            TRIGGER_UPDATE,
+            UpdateTriggerV1(trigger_id=trigger.trigger_id, event_filter={"nope": 1}),
+        )
+    assert caught.value.code == "tentacle.trigger_filter_invalid"
+    assert await fetch(caller, trigger.trigger_id) == trigger
+
+
+# ---------------------------------------------------------------------------- firing
+async def test_an_event_fires_matching_enabled_triggers_of_its_org_once(
+    tentacle: ServiceApp, bus: Bus, caller: Caller, stranger: Caller
+) -> None:
+    ping = await make(caller, integration_id=DISCORD_INTEGRATION)
+    anywhere = await make(caller, response_type="none")  # any Discord integration
+    disabled = await make(caller, enabled=False)
+    other_command = await make(caller, event_filter={"command": "deploy"})
+    other_integration = await make(caller, integration_id="int-discord-2")
+    foreign = await make(stranger)
+
+    event = ping_event()
+    await publish_event(bus, event)
+    fired = {
+        t.trigger_id: task_id_for(ORG, fire_request_id(t.trigger_id, event.event_id))
+        for t in (ping, anywhere)
+    }
+    for task_id in fired.values():
+        done = await caller.wait(task_id, timeout=60)
+        assert done.task.status is TaskStatus.COMPLETED
+        assert done.task.goal == "Tell a programming joke"
+        assert done.task.created_by == caller.actor
+
+    # Redelivered beyond JetStream's duplicate window (another message id, same event).
+    await publish_event(bus, event, message_id=new_id())
+    # An event of another org with the same integration id fires only that org's trigger.
+    foreign_event = ping_event()
+    await publish_event(bus, foreign_event, org_id=OTHER_ORG)
+    foreign_task = task_id_for(
+        OTHER_ORG, fire_request_id(foreign.trigger_id, foreign_event.event_id)
+    )
+    await stranger.wait(foreign_task, timeout=60)
+
+    async def consumed() -> bool:
+        info = await bus.js.consumer_info("MIMIC_WEBHOOKS", "tentacle-trigger-integrations")
+        return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+    await eventually(consumed, what="events consumed")
+    counts = {
+        t.trigger_id: (await fetch(caller, t.trigger_id)).fire_count
+        for t in (ping, anywhere, disabled, other_command, other_integration)
+    }
+    assert counts == {
+        ping.trigger_id: 1,
+        anywhere.trigger_id: 1,
+        disabled.trigger_id: 0,
+        other_command.trigger_id: 0,
+        other_integration.trigger_id: 0,
+    }
+    assert (await fetch(stranger, foreign.trigger_id)).fire_count == 1
+    tasks = await caller.ask(TASK_LIST, ListTasksV1())
+    assert sorted(t.task_id for t in tasks.tasks) == sorted(fired.values())
+
+
+async def test_a_finished_task_answers_its_event_once_through_mimic(
+    tentacle: ServiceApp, bus: Bus, caller: Caller
+) -> None:
+    trigger = await make(caller, integration_id=DISCORD_INTEGRATION)
+    event = ping_event()
+    await publish_event(bus, event)
+    task_id = task_id_for(ORG, fire_request_id(trigger.trigger_id, event.event_id))
+    done = await caller.wait(task_id, timeout=60)
+    assert done.task.status is TaskStatus.COMPLETED
+
+    async def answered() -> bool:
+        return len(await action_commands(bus)) >= 1
+
+    await eventually(answered, what="an answer staged for mimic")
+    [command] = await action_commands(bus)
+    key = answer_key(trigger.trigger_id, event.event_id)
+    assert command.data.idempotency_key == key
+    assert command.data.integration_id == DISCORD_INTEGRATION
+    action = command.data.action
+    assert action.type == "reply_interaction"
+    assert action.reply == event.reply
+    assert action.text == done.task.summary
+    assert command.meta.org_id == ORG
+    assert action_id(ORG, key)  # mimic reports on this id
+
+
+async def test_two_replicas_racing_on_one_event_fire_it_once(
+    tentacle: ServiceApp, bus: Bus, caller: Caller
+) -> None:
+    trigger = await make(caller)
+    url = tentacle.db.engine.url.render_as_string(hide_password=False)
+    pools = [
+        TaskDb(lambda: to_asyncpg_dsn(url), ordered_publisher(bus.publish_message))
+        for _ in range(2)
+    ]
+    for pool in pools:
+        await pool.connect()
+    try:
+        replicas = [TriggerDeps(db=pool, platform=tentacle.settings.platform) for pool in pools]
+        event = ping_event()
+        stamp = new_stamp("IntegrationEventV1", org_id=ORG, default_actor=system_actor("mimic"))
+        results = await asyncio.gather(
+            *(fire_for_integration_event(r, event, stamp.to_meta()) for r in replicas * 3)
+        )
+    finally:
+        for pool in pools:
+            await pool.close()
+    created = [task for result in results for task in result]
+    assert created == [task_id_for(ORG, fire_request_id(trigger.trigger_id, event.event_id))]
+    await caller.wait(created[0], timeout=60)
+    assert (await fetch(caller, trigger.trigger_id)).fire_count == 1
+
+
+async def test_platform_triggers_fire_when_a_task_finishes_but_not_on_their_own_tasks(
+    tentacle: ServiceApp, bus: Bus, caller: Caller
+) -> None:
+    trigger = await make(
+        caller,
+        trigger_source="platform",
+        event_filter={"event_type": "task_completed", "status": "completed"},
+        response_type="none",
+        goal="Tell a programming joke",
+    )
+    failed_only = await make(
+        caller,
+        trigger_source="platform",
+        event_type="task_failed",
+        event_filter={},
+        response_type="none",
+    )
+    first = await caller.create("Say hello", plan={"steps": [{"id": "a", "agent": "noop"}]})
+    await caller.wait(first.task_id, timeout=60)
+    follow_up = task_id_for(
+        ORG,
+        fire_request_id(
+            trigger.trigger_id,
+            f"task-{first.task_id}-{(await caller.get(first.task_id)).task.event_seq}",
+        ),
+    )
+    done = await caller.wait(follow_up, timeout=60)
+    assert done.task.status is TaskStatus.COMPLETED
+
+    async def consumed() -> bool:
+        info = await bus.js.consumer_info("TENTACLE_EVENTS", "tentacle-trigger-task-events")
+        return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+    await eventually(consumed, what="lifecycle events consumed")
+    # The follow-up finishing fired nothing more: a trigger never feeds on its own tasks.
+    assert (await fetch(caller, trigger.trigger_id)).fire_count == 1
+    assert (await fetch(caller, failed_only.trigger_id)).fire_count == 0
