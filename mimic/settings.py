@@ -62,7 +62,9 @@ class MimicSettings(HttpServiceSettings):
     dev_smtp_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port.")
     dev_maildir: Path | None = Field(default=None, description="Default: <FLUXOS_HOME>/mail.")
     dev_mailbox_page: bool = Field(
-        default=True, description="Serve /dev/mail while the dev provider is in use."
+        default=True,
+        description="Serve /dev/mail, to browsers on this machine only, while the dev provider is "
+        "in use.",
     )
 
     # ------------------------------------------------------------------ delivery policy

@@ -1,12 +1,19 @@
 """/dev/mail: the dev mailbox in a browser. Mail HTML is shown in a sandboxed frame with no
-scripts and no remote loads (the page's Content-Security-Policy covers the frame too)."""
+scripts and no remote loads (the page's Content-Security-Policy covers the frame too).
+
+Only for a browser on the same machine. The mailbox holds sign-in codes and password reset
+links, and mimic's port also takes integrators' webhooks, so it is often reachable from
+outside (the compose gateway publishes it): a request from another address, or one relayed by
+a proxy (it carries forwarding headers), is answered as if the page did not exist.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from html import escape
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from mimic.adapters.dev_mailbox import list_mail, read_mail
@@ -29,8 +36,26 @@ def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
+_FORWARDING = ("forwarded", "x-forwarded-for", "x-real-ip")
+
+
+def is_local(request: Request) -> bool:
+    """A direct request from this machine."""
+    if request.client is None or any(h in request.headers for h in _FORWARDING):
+        return False
+    try:
+        return ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:
+        return False
+
+
+def _local_only(request: Request) -> None:
+    if not is_local(request):
+        raise HTTPException(status_code=404, detail="Not Found")
+
+
 def register(web: FastAPI, directory: Path) -> None:
-    @web.get("/dev/mail", include_in_schema=False)
+    @web.get("/dev/mail", include_in_schema=False, dependencies=[Depends(_local_only)])
     async def inbox() -> HTMLResponse:
         mails = list_mail(directory)
         rows = "".join(
@@ -47,7 +72,7 @@ def register(web: FastAPI, directory: Path) -> None:
         )
         return _page("dev mailbox", f"<h1>dev mailbox</h1><p>{escape(str(directory))}</p>{table}")
 
-    @web.get("/dev/mail/{key}", include_in_schema=False)
+    @web.get("/dev/mail/{key}", include_in_schema=False, dependencies=[Depends(_local_only)])
     async def one(key: str) -> Response:
         mail = read_mail(directory, key)
         if mail is None:
@@ -65,7 +90,7 @@ def register(web: FastAPI, directory: Path) -> None:
             parts.append(f"<pre>{escape(mail.text)}</pre>")
         return _page(s.subject, "".join(parts))
 
-    @web.get("/dev/mail/{key}/raw", include_in_schema=False)
+    @web.get("/dev/mail/{key}/raw", include_in_schema=False, dependencies=[Depends(_local_only)])
     async def raw(key: str) -> Response:
         mail = read_mail(directory, key)
         if mail is None:

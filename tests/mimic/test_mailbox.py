@@ -46,6 +46,21 @@ async def test_mail_is_readable_in_the_browser_and_from_the_cli(
         assert (await http.get("/dev/mail/../../etc/passwd")).status_code == 404
         assert (await http.get("/dev/mail/nope")).status_code == 404
 
+    # Sign-in codes and reset links are in there: nobody but this machine may read them.
+    app = mimic.http_app
+    assert app is not None
+    remote = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    local = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
+    async with httpx.AsyncClient(transport=remote, base_url="http://mimic") as outsider:
+        for path in ("/dev/mail", f"/dev/mail/{key}", f"/dev/mail/{key}/raw"):
+            refused = await outsider.get(path)
+            assert refused.status_code == 404, path
+            assert "135790" not in refused.text
+    async with httpx.AsyncClient(transport=local, base_url="http://mimic") as proxied:
+        relayed = await proxied.get("/dev/mail", headers={"X-Forwarded-For": "198.51.100.7"})
+        assert relayed.status_code == 404, "a local proxy relays the outside world"
+        assert (await proxied.get("/dev/mail")).status_code == 200
+
     runner = CliRunner()
     home = str(platform_settings.home)
     listed = runner.invoke(cli, ["mail", "--home", home, "--json"])
