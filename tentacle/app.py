@@ -29,6 +29,7 @@ from tentacle.domain.agents import Runtime
 from tentacle.domain.policy import Policy
 from tentacle.domain.preferences import PreferencePolicy
 from tentacle.entrypoints import consumers, rpc, workspace_rpc
+from tentacle.entrypoints.chat import install_chat
 from tentacle.entrypoints.triggers import install_triggers
 from tentacle.service import maintenance
 from tentacle.service.deps import Deps
@@ -105,6 +106,7 @@ def build_app(
     rpc.register(router, deps)
     workspace_rpc.register(router, deps)
     consumers.register(router, deps)
+    install_chat(router, deps)
     install_triggers(app, router, db)
 
     @app.on_start

@@ -8,6 +8,7 @@ objects and memory. Callers use the task RPCs and `TASK_CREATE`; everyone may fo
 from __future__ import annotations
 
 from contracts.platform.health import health_subject
+from contracts.tentacle.chat import CHAT_CONSUMERS, CHAT_STREAMS, CHAT_SUBJECTS
 from contracts.tentacle.checkpoints import (
     ApprovalResponseV1,
     CheckpointResponseV1,
@@ -100,3 +101,8 @@ __all__ = [
     "TerminalReason",
     "task_id_for",
 ]
+
+# Flux, the conversational agent (chat.py).
+SUBJECTS = (*SUBJECTS, *CHAT_SUBJECTS)
+STREAMS = (*STREAMS, *CHAT_STREAMS)
+CONSUMERS = (*CONSUMERS, *CHAT_CONSUMERS)
