@@ -6,7 +6,7 @@ from typing import Any
 
 from contracts.streams import Stream
 from contracts.subject import Subject
-from contracts.tentacle import objects
+from contracts.tentacle import memory, objects
 
 WORKSPACE_SUBJECTS: tuple[Subject[Any, Any], ...] = (
     objects.OBJECT_CREATE,
@@ -20,5 +20,6 @@ WORKSPACE_SUBJECTS: tuple[Subject[Any, Any], ...] = (
     objects.OBJECT_CREATED,
     objects.OBJECT_UPDATED,
     objects.OBJECT_DELETED,
+    *memory.MEMORY_SUBJECTS,
 )
 WORKSPACE_STREAMS: tuple[Stream, ...] = (objects.OBJECT_EVENTS_STREAM,)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from contracts.tentacle import memory as m
 from contracts.tentacle import objects as o
 from shared.bus import Request, Router
-from tentacle.service import object_schemas, read_objects
+from tentacle.adapters.embeddings import embedder_from
+from tentacle.service import object_schemas, read_memory, read_objects, store_memory
 from tentacle.service.create_objects import bulk_insert, create_object
 from tentacle.service.delete_object import delete_object
 from tentacle.service.deps import Deps
+from tentacle.service.memory_deps import MemoryDeps
 from tentacle.service.update_object import update_object
 
 
-def register(router: Router, deps: Deps) -> None:
+def register(router: Router, deps: Deps, memory: MemoryDeps | None = None) -> None:
+    """`memory` defaults to tentacle's database and the embedder its LLM settings name."""
+    memory = memory or MemoryDeps(deps.db, embedder_from(deps.settings.llm))
+
     @router.rpc(o.OBJECT_CREATE)
     async def create(request: o.CreateObjectV1, req: Request) -> o.ObjectV1:
         return await create_object(deps, request, req.meta)
@@ -43,3 +49,31 @@ def register(router: Router, deps: Deps) -> None:
     @router.rpc(o.OBJECT_SCHEMA_PUT)
     async def put_schema(request: o.PutObjectSchemaV1, req: Request) -> o.ObjectSchemaV1:
         return await object_schemas.put_object_schema(deps, request, req.meta)
+
+    @router.rpc(m.MEMORY_STORE)
+    async def remember(request: m.StoreMemoryV1, req: Request) -> m.MemoryV1:
+        return await store_memory.store_memory(memory, request, req.meta)
+
+    @router.rpc(m.MEMORY_GET)
+    async def recall(request: m.GetMemoryV1, req: Request) -> m.MemoryV1:
+        return await read_memory.get_memory(memory, request, req.meta)
+
+    @router.rpc(m.MEMORY_HISTORY)
+    async def history(request: m.MemoryHistoryRequestV1, req: Request) -> m.MemoryHistoryV1:
+        return await read_memory.memory_history(memory, request, req.meta)
+
+    @router.rpc(m.MEMORY_RESTORE)
+    async def restore(request: m.RestoreMemoryV1, req: Request) -> m.MemoryV1:
+        return await store_memory.restore_memory(memory, request, req.meta)
+
+    @router.rpc(m.MEMORY_DELETE)
+    async def forget(request: m.DeleteMemoryV1, req: Request) -> m.MemoryDeletedV1:
+        return await store_memory.delete_memory(memory, request, req.meta)
+
+    @router.rpc(m.MEMORY_SEARCH)
+    async def search_memory(request: m.SearchMemoryV1, req: Request) -> m.MemoryHitsV1:
+        return await read_memory.search_memory(memory, request, req.meta)
+
+    @router.rpc(m.MEMORY_CONTEXT)
+    async def context(request: m.BuildMemoryContextV1, req: Request) -> m.MemoryContextV1:
+        return await read_memory.memory_context(memory, request, req.meta)

@@ -1,0 +1,118 @@
+"""Read memories: by key, their history, a ranked search, and the memory block of a prompt."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from contracts.envelope import Meta
+from contracts.tentacle.memory import (
+    BuildMemoryContextV1,
+    GetMemoryV1,
+    MemoryContextV1,
+    MemoryHistoryRequestV1,
+    MemoryHistoryV1,
+    MemoryHitsV1,
+    MemoryHitV1,
+    MemoryTier,
+    MemoryV1,
+    SearchMemoryV1,
+)
+from contracts.tentacle.workspace_errors import WorkspaceErrorCode as E
+from tentacle.adapters import memory_store
+from tentacle.domain.memory_rank import Entry, fuse, pack
+from tentacle.domain.workspace_errors import WorkspaceError
+from tentacle.service.deps import require_org
+from tentacle.service.memory_deps import MemoryDeps
+from tentacle.service.store_memory import memory_not_found
+
+SEARCH_DEPTH: Final = 50
+"""How deep each ranked list goes before the lists are merged."""
+MAX_CORE: Final = 200
+
+
+async def get_memory(deps: MemoryDeps, request: GetMemoryV1, meta: Meta) -> MemoryV1:
+    org_id = require_org(meta)
+    async with deps.db.transaction(org_id=org_id) as tx:
+        row = await memory_store.get(tx.conn, org_id, request.key)
+    if row is None or not memory_store.visible(row, memory_store.principal(meta.actor)):
+        raise memory_not_found(request.key)
+    return memory_store.to_memory(row)
+
+
+async def memory_history(
+    deps: MemoryDeps, request: MemoryHistoryRequestV1, meta: Meta
+) -> MemoryHistoryV1:
+    org_id = require_org(meta)
+    who = memory_store.principal(meta.actor)
+    async with deps.db.transaction(org_id=org_id) as tx:
+        rows = await memory_store.history(tx.conn, org_id, who, request.key)
+    if not rows:
+        raise memory_not_found(request.key)
+    return MemoryHistoryV1(versions=[memory_store.to_memory(r) for r in rows])
+
+
+async def search_memory(deps: MemoryDeps, request: SearchMemoryV1, meta: Meta) -> MemoryHitsV1:
+    return MemoryHitsV1(hits=await _search(deps, request, require_org(meta), meta))
+
+
+async def _search(
+    deps: MemoryDeps, request: SearchMemoryV1, org_id: str, meta: Meta
+) -> list[MemoryHitV1]:
+    if request.text is not None and "\x00" in request.text:
+        raise WorkspaceError(E.MEMORY_INVALID, "the search text contains NUL")
+    who = memory_store.principal(meta.actor)
+    vector = None
+    if request.text is not None and deps.embedder is not None:
+        vector = await deps.embedder.embed(request.text)
+    async with deps.db.transaction(org_id=org_id) as tx:
+        lists = await memory_store.search_lists(
+            tx.conn,
+            org_id,
+            who,
+            tier=request.tier.value if request.tier is not None else None,
+            topic=request.topic,
+            tags=list(request.tags),
+            key=request.key,
+            text=request.text,
+            vector=vector,
+            model=deps.embedder.model if deps.embedder is not None else None,
+            depth=SEARCH_DEPTH,
+        )
+        ranked = fuse(lists)[: request.limit]
+        rows = await memory_store.many(tx.conn, org_id, who, [f.key for f in ranked])
+    extra = [name for name, on in (("topic", request.topic), ("tags", request.tags)) if on]
+    return [
+        MemoryHitV1(
+            memory=memory_store.to_memory(rows[f.key]),
+            score=round(f.score, 6),
+            matched=f.matched + [m for m in extra if m not in f.matched],
+        )
+        for f in ranked
+        if f.key in rows
+    ]
+
+
+async def memory_context(
+    deps: MemoryDeps, request: BuildMemoryContextV1, meta: Meta
+) -> MemoryContextV1:
+    org_id = require_org(meta)
+    who = memory_store.principal(meta.actor)
+    async with deps.db.transaction(org_id=org_id) as tx:
+        core = await memory_store.core(tx.conn, org_id, who, MAX_CORE)
+    relevant: list[MemoryV1] = []
+    if request.query and request.query.strip():
+        hits = await _search(
+            deps,
+            SearchMemoryV1(text=request.query[:1000], limit=20),
+            org_id,
+            meta,
+        )
+        relevant = [h.memory for h in hits]
+    # Core first: those the query finds in their ranked order, then the rest by key; then the
+    # archival ones the query finds.
+    order = {m.key: i for i, m in enumerate(relevant)}
+    core_rows = sorted(core, key=lambda r: (order.get(r["key"], len(order)), r["key"]))
+    entries = [Entry(r["key"], r["title"], r["body"]) for r in core_rows]
+    entries += [Entry(m.key, m.title, m.body) for m in relevant if m.tier is MemoryTier.ARCHIVAL]
+    text, keys, tokens = pack(entries, request.token_budget)
+    return MemoryContextV1(text=text, keys=keys, tokens=tokens)
