@@ -11,6 +11,7 @@ BENCHMARKS = {
     "files": "bench.files",
     "notify": "bench.notify",
     "orchestration": "bench.orchestration",
+    "workspace": "bench.workspace",
 }
 
 

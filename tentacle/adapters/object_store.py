@@ -202,8 +202,7 @@ class Page:
     next_cursor: str | None
 
 
-async def query(
-    conn: Conn,
+def build_query(
     org_id: str,
     *,
     object_type: str | None,
@@ -213,7 +212,8 @@ async def query(
     order: Order,
     limit: int,
     cursor: str | None,
-) -> Page:
+) -> tuple[str, list[Any]]:
+    """The statement of one page (and one row more, to know whether another page follows)."""
     params = Params()
     conditions = [f"org_id = {params.add(org_id, 'text')}"]
     if object_type is not None:
@@ -243,7 +243,32 @@ async def query(
         f" WHERE {' AND '.join(conditions)}"
         f" ORDER BY {sort} {direction}, id {direction} LIMIT {n}"
     )
-    rows = list(await conn.fetch(sql, *params.values))
+    return sql, params.values
+
+
+async def query(
+    conn: Conn,
+    org_id: str,
+    *,
+    object_type: str | None,
+    where: dict[str, Any],
+    tags_any: list[str],
+    tags_all: list[str],
+    order: Order,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    sql, values = build_query(
+        org_id,
+        object_type=object_type,
+        where=where,
+        tags_any=tags_any,
+        tags_all=tags_all,
+        order=order,
+        limit=limit,
+        cursor=cursor,
+    )
+    rows = list(await conn.fetch(sql, *values))
     more = len(rows) > limit
     rows = rows[:limit]
     kept: list[Any] = []
