@@ -57,17 +57,6 @@ def _contiguous(parts: list[StoredPart], length: int) -> bool:
     return position == length
 
 
-async def finish_unknown_length(den: Den, org_id: str, upload_id: str) -> Row[Any]:
-    """A single-request upload without Content-Length ends where its body ended."""
-    async with den.db.transaction(org_id=org_id) as uow:
-        row = await lookups.upload(uow.session, upload_id, lock=True)
-        if row.length is not None or row.state != UploadState.RECEIVING.value:
-            return row
-        return await repo.update_upload(
-            uow.session, str(row.id), length=row.byte_offset, reserved_bytes=row.byte_offset
-        )
-
-
 async def complete_upload(den: Den, org_id: str, upload_id: str) -> Row[Any]:
     """The upload row once completed (or as it is, if it is not ready or already done)."""
     async with den.db.transaction(org_id=org_id) as uow:

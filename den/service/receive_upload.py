@@ -13,6 +13,9 @@ Consistency, in the order things happen:
    this request stored and leaves the offset where it was: the request changed nothing. A
    client that disconnects keeps what arrived (that is what makes uploads resumable), unless it
    sent a checksum, which can then no longer be verified.
+4. The request that stores the last byte completes the upload before letting go of the lease,
+   so a crash before the completion commits leaves a lease that runs out, and the reconciler
+   completes the upload from what is stored.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from den.adapters.objectstore import PartWriter, WrittenPart, object_name
 from den.domain.errors import DenError
 from den.domain.tus import Checksum
 from den.service import lookups
+from den.service.complete_upload import complete_upload
 from den.service.context import Den
 from den.service.reserve import reserve_up_to
 from den.service.start_upload import closed
@@ -78,12 +82,16 @@ async def receive_upload(
     body: AsyncIterator[bytes],
     checksum: Checksum | None = None,
     body_length: int | None = None,
+    final: bool = False,
 ) -> Row[Any]:
-    """Append `body` at `offset`; the upload row afterwards."""
+    """Append `body` at `offset`; the upload row afterwards, completed if it is whole.
+
+    `final`: the body's end is the upload's end (a single request without a length).
+    """
     receiver = _Receiver(den, org_id, upload_id, checksum)
     try:
         row = await receiver.claim(offset, body_length)
-        return await receiver.run(row, body)
+        return await receiver.run(row, body, final=final)
     finally:
         await receiver.release()
 
@@ -107,6 +115,7 @@ class _Receiver:
         self.hasher_at_start: Any = None
         self.patch_hash: Any = hashlib.sha256() if checksum is not None else None
         self.claimed = False
+        self.keep_lease = False
         self.lost: DenError | None = None
 
     # ------------------------------------------------------------------ claim and release
@@ -158,7 +167,7 @@ class _Receiver:
         return row
 
     async def release(self) -> None:
-        if not self.claimed:
+        if not self.claimed or self.keep_lease:
             return
         try:
             async with self.den.db.transaction(org_id=self.org_id) as uow:
@@ -171,10 +180,15 @@ class _Receiver:
             log.warning("den.lease_release_failed", upload=self.upload_id, error=str(exc))
 
     # ------------------------------------------------------------------ streaming
-    async def run(self, row: Row[Any], body: AsyncIterator[bytes]) -> Row[Any]:
+    async def run(self, row: Row[Any], body: AsyncIterator[bytes], *, final: bool) -> Row[Any]:
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
-            return await self._run(body)
+            row = await self._run(body)
+            if final and row.length is None:
+                row = await self._end_here(int(row.byte_offset))
+            if row.state == UploadState.RECEIVING.value and row.byte_offset == row.length:
+                row = await self._complete()
+            return row
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -216,6 +230,21 @@ class _Receiver:
             raise
         self._keep_hasher(int(row.byte_offset))
         return row
+
+    async def _end_here(self, offset: int) -> Row[Any]:
+        async with self.den.db.transaction(org_id=self.org_id) as uow:
+            await self._hold(uow.session, length=offset, reserved_bytes=offset)
+            return await lookups.upload(uow.session, self.upload_id)
+
+    async def _complete(self) -> Row[Any]:
+        """Complete the whole upload while still holding the lease: if this process dies
+        before the completion commits, the lease runs out and the reconciler completes it
+        (a released lease would tell it nobody was finishing the upload)."""
+        try:
+            return await complete_upload(self.den, self.org_id, self.upload_id)
+        except BaseException:
+            self.keep_lease = True  # the reconciler completes it once the lease runs out
+            raise
 
     def _position(self) -> int:
         if self.current is not None:

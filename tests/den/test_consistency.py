@@ -179,6 +179,37 @@ async def test_crash_after_bytes_before_their_record(den: DenClient) -> None:
     assert (state.state, state.offset) == (UploadState.RECEIVING, 0)
 
 
+async def test_an_upload_stored_whole_but_never_completed_is_completed(den: DenClient) -> None:
+    """The writer recorded every byte and died, still holding its lease, before the
+    completion (file row, usage, event) committed: the reconciler completes it."""
+    data = pattern(2 * PART + 10, seed=41)
+    upload_id, _ = await _create(den, len(data))
+    writer = _Receiver(den_of(den), ORG, upload_id, None)
+    await writer.claim(0, None)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield data
+
+    row = await writer._run(body())
+    assert (row.state, row.byte_offset) == (UploadState.RECEIVING.value, len(data))
+    created = await den.subscribe(s.FILE_CREATED)
+    restarted = den_of(den)  # no running hash survives: the digest comes from the stored bytes
+    assert (await reconcile(restarted)).completed_uploads == 0  # the writer may yet finish
+    report = await reconcile(restarted, now=restarted.now() + timedelta(seconds=60))
+    assert (report.released_leases, report.completed_uploads) == (1, 1)
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=upload_id))
+    assert state.state is UploadState.COMPLETED
+    assert state.file_id is not None
+    file = await den.ask(s.FILE_GET, GetFileV1(file_id=state.file_id))
+    assert (file.size, file.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    event = await created.next()
+    assert (event.file.file_id, event.upload_id) == (file.file_id, upload_id)
+    link = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
+    assert (await den.http.get(link.url)).content == data
+    quota = await den.ask(s.QUOTA_GET, GetQuotaV1())
+    assert (quota.used_bytes, quota.reserved_bytes) == (len(data), 0)
+
+
 async def test_a_cancelled_request_leaves_nothing(den: DenClient) -> None:
     replica = den_of(den)
     upload_id, _ = await _create(den, 3 * PART)

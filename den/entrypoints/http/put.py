@@ -13,7 +13,6 @@ from den.entrypoints.http.body import body_of
 from den.entrypoints.http.tus import verify
 from den.service import lookups
 from den.service.cancel_upload import end_upload
-from den.service.complete_upload import complete_upload, finish_unknown_length
 from den.service.context import Den
 from den.service.receive_upload import receive_upload
 from den.service.start_upload import start_upload
@@ -36,7 +35,7 @@ def routes(den: Den) -> APIRouter:
         name = request.query_params.get("filename")
         await start_upload(den, org_id, upload_id, length=length, name=name, retry_ok=False)
         try:
-            await receive_upload(
+            row = await receive_upload(
                 den,
                 org_id,
                 upload_id,
@@ -44,10 +43,8 @@ def routes(den: Den) -> APIRouter:
                 body=body_of(request),
                 checksum=checksum,
                 body_length=length,
+                final=True,
             )
-            if length is None:
-                await finish_unknown_length(den, org_id, upload_id)
-            row = await complete_upload(den, org_id, upload_id)
             if row.state != UploadState.COMPLETED.value:
                 raise DenError(DenErrorCode.LENGTH_MISMATCH, "the body ended early")
         except BaseException:
