@@ -9,10 +9,12 @@ import pytest
 from contracts.den import subjects as s
 from contracts.den.errors import DenErrorCode
 from contracts.den.models import (
+    AuthorizeUploadV1,
     CreateFolderV1,
     CreateLinkV1,
     DeleteFileV1,
     DuplicateFileV1,
+    FileV1,
     GetFileV1,
     GetQuotaV1,
     ListFilesV1,
@@ -53,6 +55,18 @@ async def test_metadata_is_sniffed_hashed_and_attributed(den: DenClient) -> None
     event = await created.next()
     assert event.file == file
     assert event.upload_id is not None
+
+
+async def test_files_record_the_agent_or_user_that_made_them(den: DenClient) -> None:
+    agent = Actor(kind=ActorKind.AGENT, id="file_storage")
+    auth = await den.ask(s.UPLOAD_AUTHORIZE, AuthorizeUploadV1(name="by-agent.md"), actor=agent)
+    response = await den.http.put(auth.put_url, content=b"# report")
+    assert response.status_code == 201, response.text
+    stored = FileV1.model_validate(response.json())
+    assert stored.created_by == agent
+    assert (await den.ask(s.FILE_GET, GetFileV1(file_id=stored.file_id))).created_by == agent
+    copy = await den.ask(s.FILE_DUPLICATE, DuplicateFileV1(file_id=stored.file_id, folder_id=None))
+    assert copy.created_by == USER
 
 
 async def test_update_move_and_name_clashes(den: DenClient) -> None:

@@ -172,6 +172,29 @@ async def test_checksums_offsets_and_headers_are_enforced(den: DenClient) -> Non
     assert "den-file-id" in good.headers
 
 
+async def test_a_streamed_patch_running_past_the_length_keeps_nothing(den: DenClient) -> None:
+    data = pattern(2 * PART, seed=17)
+    url = await _create(den, len(data))
+    assert (await _patch(den, url, 0, data[:100])).status_code == 204
+    stored = await den.stored_messages()
+
+    async def overlong() -> AsyncIterator[bytes]:  # no Content-Length: caught while streaming
+        for i in range(100, len(data), 3000):
+            yield data[i : i + 3000]
+        yield b"one byte too many"
+
+    response = await den.http.patch(
+        url, content=overlong(), headers={**TUS, **OFFSET_TYPE, "Upload-Offset": "100"}
+    )
+    assert (response.status_code, _error(response)) == (413, DenErrorCode.TOO_LARGE)
+    assert await den.stored_messages() == stored
+    assert (await den.http.head(url, headers=TUS)).headers["upload-offset"] == "100"
+    done = await _patch(den, url, 100, data[100:])
+    assert done.status_code == 204, done.text
+    file = await den.ask(s.FILE_GET, GetFileV1(file_id=done.headers["den-file-id"]))
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+
+
 async def test_an_interrupted_request_keeps_what_arrived(den: DenClient) -> None:
     data = pattern(3 * PART, seed=13)
     url = await _create(den, len(data))
