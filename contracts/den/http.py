@@ -13,7 +13,9 @@ two URLs, valid until `expires_at` (the upload's lifetime, default 24 h):
 * `put_url`: `PUT` the whole file in one request (`Content-Length`, or chunked when the size is
   unknown; optional `Upload-Checksum: sha256 <base64 digest>`; `&filename=<name>` appended if
   the authorisation named no file). `201` with the new file as `FileV1` JSON. All or nothing: a
-  failed or interrupted PUT leaves no file and no stored bytes; the URL works once.
+  refused or interrupted PUT leaves no file and no stored bytes; the URL works once. If den
+  itself dies after the last byte arrived, the file may still be completed: when no answer
+  came, `den.v1.rpc.upload.get` tells the outcome (and `file_id`).
 * `create_url`: tus 1.0 (https://tus.io/protocols/resumable-upload), for big files and
   browsers (tus-js-client works as is). `POST` with `Tus-Resumable: 1.0.0`, `Upload-Length`
   (required: deferred lengths are refused) and, if unnamed, `Upload-Metadata: filename
