@@ -51,6 +51,7 @@ from contracts.tentacle.subjects import (
     TASK_PROGRESSED,
     TASK_RESPOND_CHECKPOINT,
 )
+from contracts.tentacle.schedules import SCHEDULE_SUBJECTS
 from contracts.tentacle.triggers import TRIGGER_CONSUMERS, TRIGGER_SUBJECTS
 from contracts.tentacle.workspace import WORKSPACE_STREAMS, WORKSPACE_SUBJECTS
 
@@ -60,7 +61,7 @@ SUBJECTS = (HEALTH, *ALL, *WORKSPACE_SUBJECTS)
 STREAMS = (*ALL_STREAMS, *WORKSPACE_STREAMS)
 CONSUMERS = (*ALL_CONSUMERS, *TRIGGER_CONSUMERS)
 # Triggered and scheduled tasks.
-SUBJECTS = (*SUBJECTS, *TRIGGER_SUBJECTS)
+SUBJECTS = (*SUBJECTS, *TRIGGER_SUBJECTS, *SCHEDULE_SUBJECTS)
 
 __all__ = [
     "CONSUMERS",

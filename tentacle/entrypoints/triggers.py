@@ -26,9 +26,11 @@ from contracts.tentacle.triggers import (
 from shared.bus import Delivery, Request, Router
 from shared.service import ServiceApp
 from tentacle.adapters.pg import TaskDb
+from tentacle.entrypoints import schedules
 from tentacle.service import manage_triggers as manage
 from tentacle.service.answer_trigger import answer_fired_task
 from tentacle.service.fire_trigger import fire_for_integration_event, fire_for_task_event
+from tentacle.service.run_schedules import watch_schedules
 from tentacle.service.trigger_deps import TriggerDeps
 
 
@@ -72,8 +74,18 @@ def register(router: Router, deps: TriggerDeps) -> None:
         await fire_for_task_event(deps, event)
 
 
+SCHEDULE_SWEEP_S = 1.0
+"""How often due schedules are looked for (one indexed query when none is due)."""
+
+
 def install_triggers(app: ServiceApp, router: Router, db: TaskDb) -> TriggerDeps:
-    """Wire triggered tasks into tentacle (called by its composition root)."""
+    """Wire triggered and scheduled tasks into tentacle (called by its composition root)."""
     deps = TriggerDeps(db=db, platform=app.settings.platform)
     register(router, deps)
+    schedules.register(router, deps)
+
+    @app.background
+    async def scheduler() -> None:
+        await watch_schedules(deps, SCHEDULE_SWEEP_S)
+
     return deps

@@ -405,8 +405,12 @@ async def test_a_name_taken_while_uploading_fails_the_upload_when_asked_to(den: 
 
 
 async def test_a_paused_client_keeps_its_upload(den_factory: Any) -> None:
-    """The lease outlives a client that pauses longer than it: the process renews it."""
-    den = await den_factory(writer_lease_s=0.3)
+    """The lease outlives a client that pauses longer than it: the process renews it.
+
+    The lease is long enough (renewed every half second) that a loaded machine stalling den's
+    loop or database for a moment does not let it lapse; the pauses add up to three leases."""
+    lease = 1.5
+    den = await den_factory(writer_lease_s=lease)
     data = pattern(2 * PART, seed=16)
     url = await _create(den, len(data))
 
@@ -415,8 +419,8 @@ async def test_a_paused_client_keeps_its_upload(den_factory: Any) -> None:
 
     async def pausing() -> AsyncIterator[bytes]:
         yield data[: PART + 10]
-        for _ in range(4):  # several leases long, with the reconciler looking for dead writers
-            await asyncio.sleep(0.3)
+        for _ in range(3):  # several leases long, with the reconciler looking for dead writers
+            await asyncio.sleep(lease)
             swept.append(await reconcile(replica))
         yield data[PART + 10 :]
 

@@ -1,0 +1,47 @@
+"""Bus handlers of scheduled tasks: the schedule RPCs (the sweep is a background loop)."""
+
+from __future__ import annotations
+
+from contracts.tentacle.schedules import (
+    SCHEDULE_CREATE,
+    SCHEDULE_DELETE,
+    SCHEDULE_DISABLE,
+    SCHEDULE_ENABLE,
+    SCHEDULE_GET,
+    SCHEDULE_LIST,
+    CreateScheduleV1,
+    ListSchedulesV1,
+    ScheduleDeletedV1,
+    ScheduleListV1,
+    ScheduleRefV1,
+    ScheduleV1,
+)
+from shared.bus import Request, Router
+from tentacle.service import manage_schedules as manage
+from tentacle.service.trigger_deps import TriggerDeps
+
+
+def register(router: Router, deps: TriggerDeps) -> None:
+    @router.rpc(SCHEDULE_CREATE)
+    async def create(request: CreateScheduleV1, req: Request) -> ScheduleV1:
+        return await manage.create_schedule(deps, request, req.meta)
+
+    @router.rpc(SCHEDULE_GET)
+    async def get(request: ScheduleRefV1, req: Request) -> ScheduleV1:
+        return await manage.get_schedule(deps, request, req.meta)
+
+    @router.rpc(SCHEDULE_LIST)
+    async def list_(request: ListSchedulesV1, req: Request) -> ScheduleListV1:
+        return await manage.list_schedules(deps, request, req.meta)
+
+    @router.rpc(SCHEDULE_ENABLE)
+    async def enable(request: ScheduleRefV1, req: Request) -> ScheduleV1:
+        return await manage.enable_schedule(deps, request, req.meta)
+
+    @router.rpc(SCHEDULE_DISABLE)
+    async def disable(request: ScheduleRefV1, req: Request) -> ScheduleV1:
+        return await manage.disable_schedule(deps, request, req.meta)
+
+    @router.rpc(SCHEDULE_DELETE)
+    async def delete(request: ScheduleRefV1, req: Request) -> ScheduleDeletedV1:
+        return await manage.delete_schedule(deps, request, req.meta)

@@ -1,0 +1,121 @@
+"""Create, read, enable, disable and delete an organisation's scheduled tasks.
+
+A schedule is checked whole before it is written: the time zone exists, the cron expression
+parses and names a time that comes, the interval is in range.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from contracts.envelope import Meta
+from contracts.ids import new_id
+from contracts.tentacle.schedules import (
+    CreateScheduleV1,
+    ListSchedulesV1,
+    ScheduleDeletedV1,
+    ScheduleListV1,
+    ScheduleRefV1,
+    ScheduleV1,
+)
+from contracts.tentacle.trigger_errors import TriggerErrorCode
+from tentacle.adapters import schedule_store as store
+from tentacle.domain.schedules import Recurrence
+from tentacle.domain.trigger_errors import TriggerError
+from tentacle.service.deps import require_org
+from tentacle.service.trigger_deps import TriggerDeps
+
+
+def recurrence_of(s: ScheduleV1) -> Recurrence:
+    return Recurrence.parse(
+        cron=s.cron, interval_seconds=s.interval_seconds, timezone=s.timezone, anchor=s.start_at
+    )
+
+
+def _not_found(schedule_id: str) -> TriggerError:
+    return TriggerError(TriggerErrorCode.SCHEDULE_NOT_FOUND, f"no schedule {schedule_id}")
+
+
+async def create_schedule(deps: TriggerDeps, request: CreateScheduleV1, meta: Meta) -> ScheduleV1:
+    org_id = require_org(meta)
+    now = deps.clock()
+    start = request.start_at or now
+    recurrence = Recurrence.parse(
+        cron=request.cron,
+        interval_seconds=request.interval_seconds,
+        timezone=request.timezone,
+        anchor=start,
+    )
+    schedule = ScheduleV1(
+        schedule_id=new_id(),
+        org_id=org_id,
+        name=request.name,
+        goal=request.goal,
+        cron=recurrence.cron,
+        interval_seconds=request.interval_seconds,
+        timezone=request.timezone,
+        start_at=start,
+        missed=request.missed,
+        max_catch_up=request.max_catch_up,
+        enabled=request.enabled,
+        # The first occurrence at or after now (or the start): nothing before creation runs.
+        next_run_at=recurrence.next_after(max(now, start) - timedelta(microseconds=1))
+        if request.enabled
+        else None,
+        version=1,
+        created_by=meta.actor,
+        created_at=now,
+        updated_at=now,
+    )
+    async with deps.db.transaction(org_id=org_id) as tx:
+        return await store.insert_schedule(tx.conn, schedule)
+
+
+async def get_schedule(deps: TriggerDeps, request: ScheduleRefV1, meta: Meta) -> ScheduleV1:
+    async with deps.db.statement(org_id=require_org(meta)) as tx:
+        found = await store.get_schedule(tx.conn, request.schedule_id)
+    if found is None:
+        raise _not_found(request.schedule_id)
+    return found
+
+
+async def list_schedules(deps: TriggerDeps, request: ListSchedulesV1, meta: Meta) -> ScheduleListV1:
+    async with deps.db.statement(org_id=require_org(meta)) as tx:
+        found = await store.list_schedules(
+            tx.conn, include_disabled=request.include_disabled, limit=request.limit
+        )
+    return ScheduleListV1(schedules=found)
+
+
+async def enable_schedule(deps: TriggerDeps, request: ScheduleRefV1, meta: Meta) -> ScheduleV1:
+    return await _set_enabled(deps, request.schedule_id, meta, enabled=True)
+
+
+async def disable_schedule(deps: TriggerDeps, request: ScheduleRefV1, meta: Meta) -> ScheduleV1:
+    return await _set_enabled(deps, request.schedule_id, meta, enabled=False)
+
+
+async def delete_schedule(
+    deps: TriggerDeps, request: ScheduleRefV1, meta: Meta
+) -> ScheduleDeletedV1:
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        if not await store.delete_schedule(tx.conn, request.schedule_id):
+            raise _not_found(request.schedule_id)
+    return ScheduleDeletedV1(schedule_id=request.schedule_id)
+
+
+async def _set_enabled(
+    deps: TriggerDeps, schedule_id: str, meta: Meta, *, enabled: bool
+) -> ScheduleV1:
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        current = await store.get_schedule(tx.conn, schedule_id, for_update=True)
+        if current is None:
+            raise _not_found(schedule_id)
+        if current.enabled == enabled:
+            return current
+        now = deps.clock()
+        # Re-enabled, it carries on from its next occurrence: what passed meanwhile never runs.
+        next_run = recurrence_of(current).next_after(now) if enabled else None
+        return await store.set_enabled(
+            tx.conn, current, enabled=enabled, next_run_at=next_run, at=now
+        )
