@@ -82,9 +82,12 @@ class LLMGateway:
         _install_offline_model()
 
     # ---------------------------------------------------------------- models and money
-    def model_for(self, task_type: str) -> str:
-        chosen = self.settings.models.get(task_type) or self.settings.model
-        return chosen or f"{OFFLINE_PROVIDER}/{task_type}"
+    def model_for(self, task_type: str, preferred: str | None = None) -> str:
+        """The per-task-type setting, else the caller's preference (only when real providers
+        are configured at all), else the default model, else the offline model."""
+        online = bool(self.settings.model or self.settings.models)
+        chosen = self.settings.models.get(task_type) or (preferred if online else None)
+        return chosen or self.settings.model or f"{OFFLINE_PROVIDER}/{task_type}"
 
     @staticmethod
     def is_offline(model: str) -> bool:
@@ -150,7 +153,7 @@ class LLMGateway:
         return await self.ledger.reserve(dataclasses.replace(scope, call_id=call_id), amount)
 
     async def complete(self, request: ChatRequest, *, scope: BudgetScope | None) -> Completion:
-        model = self.model_for(request.task_type)
+        model = self.model_for(request.task_type, request.model)
         call_id = _child_call_id()
         reservation = await self._reserve(scope, self.estimate(model, request), call_id)
         started = time.perf_counter()
@@ -180,7 +183,7 @@ class LLMGateway:
     ) -> AsyncIterator[StreamEvent]:
         """Text as it is generated, then the whole completion. Closing the iterator early
         (the user cancelled) stops the call and settles what was generated so far."""
-        model = self.model_for(request.task_type)
+        model = self.model_for(request.task_type, request.model)
         call_id = _child_call_id()
         reservation = await self._reserve(scope, self.estimate(model, request), call_id)
         kwargs = self._kwargs(model, request, call_id)

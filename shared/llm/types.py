@@ -47,6 +47,9 @@ class ChatRequest:
     """Ask for a JSON object matching this schema (structured output)."""
     max_tokens: int | None = None
     temperature: float = 0.0
+    model: str | None = None
+    """A model the caller prefers (an agent's own), used when real providers are configured and
+    no per-task-type model is set; offline, the task type's offline model answers anyway."""
 
 
 @dataclass(frozen=True, slots=True)

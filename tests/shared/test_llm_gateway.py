@@ -181,6 +181,11 @@ async def test_the_model_is_chosen_by_task_type(llm_stub: OpenAIStub) -> None:
         ChatRequest(task_type="plan", messages=[{"role": "user", "content": "x"}]), scope=None
     )
     assert llm_stub.requests[-1]["model"] == "gpt-4o"
+    # A caller's preferred model (an agent's own) stands unless the task type is configured.
+    assert gateway.model_for("summarize", "openai/o1") == "openai/o1"
+    assert gateway.model_for("plan", "openai/o1") == "openai/gpt-4o"
+    # Offline deployments stay offline whatever a caller prefers.
+    assert LLMGateway(LLMSettings()).model_for("plan", "openai/o1") == "fluxos-offline/plan"
 
 
 async def test_an_exhausted_budget_fails_closed_before_any_call(llm_stub: OpenAIStub) -> None:
