@@ -220,13 +220,11 @@ async def test_an_interrupted_request_keeps_what_arrived(den: DenClient) -> None
     writer.close()
     await eventually(offset_is_kept)
     del reader
-    response = None
-    for _ in range(50):  # the interrupted request may still hold the upload for a moment
-        response = await _patch(den, url, sent, data[sent:])
-        if response.status_code != 423:
-            break
+    # The interrupted request may still hold the upload for a moment (423 until it lets go).
+    deadline = asyncio.get_running_loop().time() + 30
+    while (response := await _patch(den, url, sent, data[sent:])).status_code == 423:
+        assert asyncio.get_running_loop().time() < deadline, "the upload was never let go"
         await asyncio.sleep(0.1)
-    assert response is not None
     assert response.status_code == 204, response.text
     file = await den.ask(s.FILE_GET, GetFileV1(file_id=response.headers["den-file-id"]))
     assert file.sha256 == hashlib.sha256(data).hexdigest()
