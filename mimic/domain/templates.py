@@ -8,20 +8,19 @@ What a template may do is deliberately small:
   validated against the declared type before rendering;
 * variable values are data, never template source: `{{ 7*7 }}` in a value is printed as typed;
 * the HTML part is autoescaped; the subject must render to one line (no header injection);
-* output, loops and arithmetic are bounded, so a template cannot exhaust memory or CPU.
+* output, loops, assignments, filters and arithmetic are bounded (`sandbox.py`), so a template
+  cannot exhaust memory or CPU.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import jinja2
-from jinja2 import meta, nodes
+from jinja2 import meta
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, StrictBool, ValidationError, create_model
 from pydantic import Field as PydanticField
 
@@ -29,69 +28,12 @@ from contracts.mimic.errors import MimicErrorCode
 from contracts.mimic.models import RenderedV1, VariableSpecV1, VariableType
 from mimic.domain.addresses import check_email, check_header_value
 from mimic.domain.errors import MimicError
+from mimic.domain.sandbox import MAX_OUTPUT_CHARS, Unsafe, environment, harden, render_budget
 
-MAX_OUTPUT_CHARS: Final = 1_000_000
 MAX_SUBJECT_CHARS: Final = 998
-MAX_RANGE: Final = 1_000
-MAX_LOOP_DEPTH: Final = 2
-MAX_POWER_EXPONENT: Final = 64
-MAX_INTEGER_BITS: Final = 4096
 
-
-class _Sandbox(SandboxedEnvironment):
-    """The sandbox, with arithmetic and sequence repetition bounded too."""
-
-    intercepted_binops = frozenset({"**", "*"})
-
-    def call_binop(self, context: Any, op: str, left: Any, right: Any) -> Any:
-        if op == "**":
-            if isinstance(right, int | float) and abs(right) > MAX_POWER_EXPONENT:
-                raise SecurityError("exponent too large")
-            if isinstance(left, int) and isinstance(right, int):
-                _check_bits(abs(left).bit_length() * max(right, 0))
-            return operator.pow(left, right)
-        if op == "*":
-            for seq, times in ((left, right), (right, left)):
-                sized = isinstance(seq, str | list | tuple) and isinstance(times, int)
-                if sized and len(seq) * times > MAX_OUTPUT_CHARS:
-                    raise SecurityError("repetition too large")
-            if isinstance(left, int) and isinstance(right, int):
-                _check_bits(abs(left).bit_length() + abs(right).bit_length())
-            return operator.mul(left, right)
-        return super().call_binop(context, op, left, right)
-
-
-def _check_bits(bits: int) -> None:
-    # Chained powers ((9**64)**64)**64 grow past any sane number; refuse before computing.
-    if bits > MAX_INTEGER_BITS:
-        raise SecurityError("number too large")
-
-
-def _bounded_range(*args: int) -> range:
-    result = range(*args)
-    if len(result) > MAX_RANGE:
-        raise SecurityError(f"range longer than {MAX_RANGE}")
-    return result
-
-
-def _finalize(value: Any) -> Any:
-    # An optional variable left out renders as nothing, not as "None".
-    return "" if value is None else value
-
-
-def _environment(*, html: bool) -> _Sandbox:
-    env = _Sandbox(
-        autoescape=html,
-        undefined=jinja2.StrictUndefined,
-        finalize=_finalize,
-        keep_trailing_newline=True,
-    )
-    env.globals = {"range": _bounded_range}
-    return env
-
-
-_TEXT_ENV: Final = _environment(html=False)
-_HTML_ENV: Final = _environment(html=True)
+_TEXT_ENV: Final = environment(html=False)
+_HTML_ENV: Final = environment(html=True)
 
 
 @dataclass(frozen=True)
@@ -145,18 +87,20 @@ def compile_template(spec: TemplateSpec) -> CompiledTemplate:
             continue
         try:
             tree = env.parse(source)
+            # Unknown filters and tests are found here too (TemplateAssertionError).
+            unknown = meta.find_undeclared_variables(tree) - declared - set(env.globals)
+            if unknown:
+                raise MimicError(
+                    MimicErrorCode.TEMPLATE_INVALID,
+                    f"{name} uses undeclared variables: {', '.join(sorted(unknown))}",
+                )
+            parts[name] = env.from_string(harden(tree))
         except jinja2.TemplateSyntaxError as exc:
             raise MimicError(
                 MimicErrorCode.TEMPLATE_INVALID, f"{name}: line {exc.lineno}: {exc.message}"
             ) from None
-        unknown = meta.find_undeclared_variables(tree) - declared - set(env.globals)
-        if unknown:
-            raise MimicError(
-                MimicErrorCode.TEMPLATE_INVALID,
-                f"{name} uses undeclared variables: {', '.join(sorted(unknown))}",
-            )
-        _check_structure(tree, name)
-        parts[name] = env.from_string(tree)
+        except Unsafe as exc:
+            raise MimicError(MimicErrorCode.TEMPLATE_UNSAFE, f"{name}: {exc}") from None
     subject = parts["subject"]
     assert subject is not None
     return CompiledTemplate(
@@ -168,38 +112,18 @@ def compile_template(spec: TemplateSpec) -> CompiledTemplate:
     )
 
 
-def _check_structure(tree: nodes.Template, part: str) -> None:
-    """Refuse what the sandbox does not: deep loop nests and template inclusion."""
-    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
-        raise MimicError(
-            MimicErrorCode.TEMPLATE_UNSAFE,
-            f"{part}: templates cannot include or import others (line {node.lineno})",
-        )
-
-    def depth(node: nodes.Node, level: int) -> None:
-        level += isinstance(node, nodes.For)
-        if level > MAX_LOOP_DEPTH:
-            raise MimicError(
-                MimicErrorCode.TEMPLATE_UNSAFE,
-                f"{part}: loops nest deeper than {MAX_LOOP_DEPTH} (line {node.lineno})",
-            )
-        for child in node.iter_child_nodes():
-            depth(child, level)
-
-    depth(tree, 0)
-
-
 def _render(template: jinja2.Template, values: Mapping[str, Any], part: str) -> str:
     out: list[str] = []
     size = 0
     try:
         # Streamed, so a template producing too much is stopped before memory fills up.
-        for chunk in template.generate(values):
-            size += len(chunk)
-            if size > MAX_OUTPUT_CHARS:
-                raise MimicError(MimicErrorCode.TEMPLATE_UNSAFE, f"{part} renders too long")
-            out.append(chunk)
-    except SecurityError as exc:
+        with render_budget():
+            for chunk in template.generate(values):
+                size += len(chunk)
+                if size > MAX_OUTPUT_CHARS:
+                    raise MimicError(MimicErrorCode.TEMPLATE_UNSAFE, f"{part} renders too long")
+                out.append(chunk)
+    except (SecurityError, RecursionError) as exc:
         raise MimicError(MimicErrorCode.TEMPLATE_UNSAFE, f"{part}: {exc}") from None
     except jinja2.UndefinedError as exc:
         raise MimicError(MimicErrorCode.TEMPLATE_INVALID, f"{part}: {exc.message}") from None

@@ -105,6 +105,61 @@ def test_url_variables_must_be_http() -> None:
         assert caught.value.code == MimicErrorCode.VARIABLES_INVALID
 
 
+BIG = "a" * 90_000
+
+# Each would take gigabytes or hours in jinja's stock sandbox; here each is refused at once.
+RESOURCE_ATTACKS: list[tuple[str, str]] = [
+    ("a method of a value", "{{ s.ljust(10**9) }}"),
+    ("a huge center", "{{ s|center(999999999) }}"),
+    ("a huge % width", "{{ '%999999999s' % s }}"),
+    ("a % width from the arguments", "{{ '%*s'|format(999999999, s) }}"),
+    ("replace growing quadratically", "{{ s|replace('a', s) }}"),
+    ("join growing quadratically", "{{ s|join(s) }}"),
+    ("indent of many lines", "{{ (s|replace('a', '\n'))|indent(999) }}"),
+    ("wordwrap with a long wrap string", "{{ s|wordwrap(1, wrapstring=s) }}"),
+    ("a huge batch", "{{ s|batch(999999999, 'x')|list }}"),
+    ("a huge tojson indent", "{{ s|tojson(indent=999999999) }}"),
+    ("two loops over a long string", "{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"),
+    ("doubling through assignments", "{% set a = s ~ s %}{% set a = a ~ a %}{{ a }}"),
+    ("one expression naming a value many times", "{{ " + "~".join(["s"] * 30) + " }}"),
+    ("a sum of many values", "{{ " + " + ".join(["s"] * 20) + " }}"),
+    ("a filter applied through map", "{{ ['x']|map('center', 999999999)|list }}"),
+    ("a filter block", "{% filter center(999999999) %}x{% endfilter %}"),
+    ("a recursive macro", "{% macro m(n) %}{{ m(n) }}{{ m(n) }}{% endmacro %}{{ m(1) }}"),
+    ("a recursive loop", "{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}"),
+    ("a block calling itself", "{% block b %}{{ self.b() }}{% endblock %}"),
+    ("a list kept in a variable", "{% set l = [s, s] %}{{ l }}"),
+]
+
+
+@pytest.mark.parametrize(("what", "source"), RESOURCE_ATTACKS, ids=[w for w, _ in RESOURCE_ATTACKS])
+def test_templates_cannot_exhaust_memory_or_cpu(what: str, source: str) -> None:
+    spec = TemplateSpec("t", 1, "x", source, None, {"s": VariableSpecV1()})
+    started = time.monotonic()
+    with pytest.raises(MimicError) as caught:
+        compile_template(spec).render({"s": BIG})
+    assert caught.value.code == MimicErrorCode.TEMPLATE_UNSAFE, caught.value.message
+    assert time.monotonic() - started < 30, "refused before doing the work"
+
+
+def test_what_email_templates_use_still_works() -> None:
+    source = (
+        "{% set greeting = name or 'there' %}Hi {{ greeting|title }},\n"
+        "{% for item in range(3) %}{{ loop.index }}{{ loop.cycle('a', 'b') }} {% endfor %}\n"
+        "{% with total = count * 2 %}{{ '%.2f'|format(total) }} {{ '%5d' % count }}{% endwith %}\n"
+        "{{ ['x', name|upper]|join(', ') }} {{ name|replace('a', 'o')|truncate(9) }} "
+        "{{ name ~ '!' }} {{ name|center(9) }}|{{ name|indent(2, first=True) }}"
+    )
+    variables = {
+        "name": VariableSpecV1(required=False),
+        "count": VariableSpecV1(type=VariableType.INTEGER),
+    }
+    compiled = compile_template(TemplateSpec("t", 1, "s", source, None, variables))
+    assert compiled.render({"name": "ada", "count": 21}).text == (
+        "Hi Ada,\n1a 2b 3a \n42.00    21\nx, ADA odo ada!    ada   |  ada"
+    )
+
+
 # ----------------------------------------------------------------------------- signatures
 def test_stripe_accepts_any_of_several_v1_signatures_while_secrets_roll() -> None:
     body = b'{"id": "evt_1", "type": "x"}'
