@@ -129,6 +129,14 @@ class AgentSpec(_Spec):
         pattern=r"^[a-z][a-z0-9_]{0,47}$",
         description="Chooses the model (FLUXOS_LLM_MODELS maps task types to models).",
     )
+    model: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_.:-]+/[A-Za-z0-9_./:@-]+$",
+        description="A litellm model (provider/name) this agent prefers; a model configured "
+        "for its task type wins, and an offline deployment stays offline.",
+    )
     system_prompt: str = Field(default="", max_length=20_000)
     inputs: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     outputs: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})

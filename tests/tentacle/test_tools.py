@@ -85,3 +85,18 @@ async def test_an_agent_calls_its_tools_and_answers_from_them(
     assert tool.name == "agent.http_fetch"
     assert tool.parent_call_id == step.call_id
     assert tool.call_id != step.call_id
+
+
+async def test_an_agent_may_name_its_own_model(
+    start_tentacle: Start, caller: Caller, llm_stub: OpenAIStub
+) -> None:
+    # Real providers are on (a model for planning is configured); "research" has none of its
+    # own, so the agent's choice is used.
+    await start_tentacle(llm=model(llm_stub, plan="openai/gpt-4o"))
+    own = RESEARCHER.replace("tools: [http_fetch]", "model: openai/gpt-4o-mini")
+    await caller.ask(AGENT_REGISTER, RegisterAgentV1(yaml=own))
+    llm_stub.enqueue(Scripted(text=json.dumps({"answer": "because"})))
+    plan = {"steps": [{"id": "ask", "agent": "researcher", "inputs": {"question": "why?"}}]}
+    done = await caller.wait((await caller.create("why", plan=plan)).task_id, timeout=30)
+    assert done.task.status is TaskStatus.COMPLETED, done.steps
+    assert llm_stub.requests[-1]["model"] == "gpt-4o-mini"

@@ -1,5 +1,6 @@
 """Prompt-defined agents: the agent's system prompt and its inputs go to the model chosen by
-its task type; the answer must be JSON matching the agent's output schema.
+its task type (or the agent's own `model`, see `LLMGateway.model_for`); the answer must be JSON
+matching the agent's output schema.
 
 An agent with `tools` may call them first (built-in primitive agents, see `tools.py`): each
 round the model either calls tools, whose results it is shown, or answers; after
@@ -48,6 +49,7 @@ class LLMRuntime:
                 messages=messages,
                 tools=offered,
                 json_schema=agent.outputs,
+                model=agent.model,
             )
             completion = await self.gateway.complete(request, scope=scope)
             cost += completion.cost_usd
