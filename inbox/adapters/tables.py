@@ -42,6 +42,7 @@ conversations = Table(
     Column("pending_checkpoints", Integer, nullable=False, server_default="0"),
     Column("last_message_at", DateTime(timezone=True), nullable=True),
     Column("last_preview", Text, nullable=False, server_default=""),
+    Column("last_message_key", String(200), nullable=False, server_default=""),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("org_id", "conversation_id"),

@@ -7,6 +7,8 @@ the agent that produced them; every other event only moves the task's live progr
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -47,6 +49,17 @@ class MessageDraft:
     body: str
     data: dict[str, JsonValue] = field(default_factory=dict)
     checkpoint_id: str | None = None
+
+
+def money(amount: Decimal) -> str:
+    """One spelling per amount (0 and 0.0 alike), so a replayed copy stores the same text."""
+    return format(amount.normalize(), "f")
+
+
+def order_key(event: TaskEventV1) -> str:
+    """Orders messages by time, then by place in their task: the latest one is the preview."""
+    at = event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return f"{at}|{event.seq:010d}|{event.task_id}"
 
 
 def conversation_of(event: TaskEventV1) -> str:
@@ -95,7 +108,7 @@ def message_for(event: TaskEventV1) -> MessageDraft | None:
             kind=MessageKind.TASK_COMPLETED,
             agent_id=ORCHESTRATOR,
             body=detail.summary or "The task is complete.",
-            data={"result": detail.result, "cost_usd": str(detail.cost_usd)},
+            data={"result": detail.result, "cost_usd": money(detail.cost_usd)},
         )
     if isinstance(detail, FailedDetailV1):
         return MessageDraft(

@@ -183,6 +183,7 @@ async def post_user_message(
     now = datetime.now(UTC)
     conversation_id = conversation_id or new_id()
     message_id = new_id()
+    key = f"{now.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{0:010d}|{message_id}"
     async with inbox.db.transaction(org_id=org_id) as uow:
         session = uow.session
         statement = insert(conversations).values(
@@ -194,11 +195,17 @@ async def post_user_message(
             updated_at=now,
             last_message_at=now,
             last_preview=text[:200],
+            last_message_key=key,
         )
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=[conversations.c.org_id, conversations.c.conversation_id],
-                set_={"updated_at": now, "last_message_at": now, "last_preview": text[:200]},
+                set_={
+                    "updated_at": now,
+                    "last_message_at": now,
+                    "last_preview": text[:200],
+                    "last_message_key": key,
+                },
             )
         )
         row = (

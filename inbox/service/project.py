@@ -29,7 +29,7 @@ from inbox.adapters.tables import (
     messages,
     projected_events,
 )
-from inbox.domain.messages import conversation_of, message_for, message_id_for
+from inbox.domain.messages import conversation_of, message_for, message_id_for, order_key
 from inbox.service import feed
 from inbox.service.context import Inbox
 from inbox.service.records import conversation_json, message_json
@@ -80,6 +80,7 @@ async def project(inbox: Inbox, event: TaskEventV1) -> None:
                     session, org, draft.checkpoint_id, event.task_id, conversation_id
                 )
             message = message_json(row, status)
+            key = order_key(event)
             await session.execute(
                 update(conversations)
                 .where(
@@ -91,7 +92,12 @@ async def project(inbox: Inbox, event: TaskEventV1) -> None:
                         func.coalesce(conversations.c.last_message_at, event.occurred_at),
                         event.occurred_at,
                     ),
-                    last_preview=draft.body[:200],
+                    # The latest message's, whatever order the events are applied in.
+                    last_preview=case(
+                        (conversations.c.last_message_key < key, draft.body[:200]),
+                        else_=conversations.c.last_preview,
+                    ),
+                    last_message_key=func.greatest(conversations.c.last_message_key, key),
                     read_status="unread",
                     updated_at=func.greatest(conversations.c.updated_at, event.occurred_at),
                 )

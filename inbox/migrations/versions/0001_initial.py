@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("pending_checkpoints", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_message_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_preview", sa.Text(), server_default="", nullable=False),
+        sa.Column("last_message_key", sa.String(length=200), server_default="", nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
