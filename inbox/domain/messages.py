@@ -7,9 +7,9 @@ the agent that produced them; every other event only moves the task's live progr
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
-from dataclasses import dataclass, field
 from typing import Final
 
 from pydantic import JsonValue

@@ -76,7 +76,8 @@ class SseClient:
 
 
 async def _parse(lines: AsyncIterator[str]) -> AsyncIterator[Event | None]:
-    event_id, name, data = "", "message", []
+    event_id, name = "", "message"
+    data: list[str] = []
     async for line in lines:
         if line == "":
             if data:

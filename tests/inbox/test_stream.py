@@ -4,6 +4,7 @@ replicas through NATS, and never in charge of the work they show."""
 from __future__ import annotations
 
 import asyncio
+
 from inbox.service.context import Inbox
 from inbox.service.live import Hub
 from shared.service import ServiceApp
