@@ -76,7 +76,7 @@ class Events(Generic[P]):
     sub: Any
 
     async def next(self) -> P:
-        msg = await self.sub.next_msg(timeout=5)
+        msg = await self.sub.next_msg(timeout=30)  # generous: a loaded machine is slow
         return decode(self.subject, msg.data, strict=True, max_bytes=1 << 20).data
 
 
@@ -102,7 +102,7 @@ class DenClient:
         org: str | None = ORG,
         actor: Actor = USER,
     ) -> R:
-        return await self.bus.request(subject, payload, org_id=org, actor=actor, timeout=10)
+        return await self.bus.request(subject, payload, org_id=org, actor=actor, timeout=30)
 
     async def stored_messages(self) -> int:
         """Messages in den's bucket (chunks and metadata): proof that nothing was stored."""

@@ -226,7 +226,7 @@ async def test_a_cancelled_request_leaves_nothing(den: DenClient) -> None:
     async def chunks_stored() -> bool:
         return len(await chunk_subjects(den)) == 2
 
-    await eventually(chunks_stored)
+    await eventually(chunks_stored, timeout=30)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

@@ -218,7 +218,7 @@ async def test_an_interrupted_request_keeps_what_arrived(den: DenClient) -> None
     # The server keeps reading until the connection goes; then it commits what it has.
     await asyncio.sleep(0.2)
     writer.close()
-    await eventually(offset_is_kept)
+    await eventually(offset_is_kept, timeout=30)
     del reader
     # The interrupted request may still hold the upload for a moment (423 until it lets go).
     deadline = asyncio.get_running_loop().time() + 30
@@ -252,7 +252,7 @@ async def test_one_writer_at_a_time(den: DenClient) -> None:
         head = await den.http.head(url, headers=TUS)
         return head.headers["upload-offset"] == str(PART)
 
-    await eventually(first_part_stored)
+    await eventually(first_part_stored, timeout=30)
     for offset in (0, PART):  # whatever the offset, the holder comes first
         response = await _patch(den, url, offset, data[offset:])
         assert response.status_code == 423
