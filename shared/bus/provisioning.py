@@ -19,7 +19,7 @@ from nats.js.api import (
     StreamConfig,
 )
 from nats.js.api import DeliverPolicy as NatsDeliverPolicy
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from contracts.streams import Consumer, DeliverPolicy, Retention, Storage, Stream
 from shared.logging import get_logger
@@ -95,9 +95,14 @@ async def ensure_stream(js: JetStreamContext, spec: Stream, *, replicas: int) ->
             await js.add_stream(want)
             log.info("bus.stream_created", stream=spec.name)
             return
-        except BadRequestError:
-            # Someone created it between our look and our create; compare with theirs.
-            have = (await js.stream_info(spec.name)).config
+        except APIError as exc:
+            # Someone created it between our look and our create; compare with theirs. The
+            # server does not always say so: a memory stream's second create can fail on its
+            # storage reservation (500, "insufficient memory resources") first.
+            try:
+                have = (await js.stream_info(spec.name)).config
+            except NotFoundError:
+                raise exc from None
     if _differs(want, have):
         await js.update_stream(want)
         log.info("bus.stream_updated", stream=spec.name)

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 from datetime import timedelta
 
+from contracts.streams import Storage
 from shared.bus import Bus
 from shared.bus.provisioning import ensure_consumer, ensure_stream
 from tests.shared.bus.conftest import SHOP_EVENTS, order_consumer
@@ -17,6 +18,22 @@ async def test_many_provisioners_at_once_make_one_stream(bus: Bus) -> None:
     info = await bus.js.stream_info(SHOP_EVENTS.name)
     assert info.config.subjects == list(SHOP_EVENTS.subjects)
     assert info.config.duplicate_window == 120
+
+
+async def test_many_provisioners_at_once_make_one_memory_stream(bus: Bus) -> None:
+    # The server reserves a memory stream's bytes before it compares names: a second create
+    # may fail for want of memory rather than because the stream exists.
+    memory = dataclasses.replace(
+        SHOP_EVENTS,
+        name="SHOP_LIVE",
+        subjects=("live.>",),
+        storage=Storage.MEMORY,
+        max_bytes=256 * 1024 * 1024,
+    )
+    await asyncio.gather(*(ensure_stream(bus.js, memory, replicas=1) for _ in range(8)))
+    info = await bus.js.stream_info(memory.name)
+    assert info.config.subjects == ["live.>"]
+    await bus.js.delete_stream(memory.name)
 
 
 async def test_a_changed_declaration_updates_the_stream(bus: Bus) -> None:
