@@ -210,6 +210,41 @@ async def test_an_upload_stored_whole_but_never_completed_is_completed(den: DenC
     assert (quota.used_bytes, quota.reserved_bytes) == (len(data), 0)
 
 
+async def test_storage_going_away_answers_503_and_the_upload_resumes_once_it_is_back(
+    den: DenClient,
+) -> None:
+    data = pattern(2 * PART + 5, seed=51)
+    upload_id, url = await _create(den, len(data))
+    await den.bus.js.delete_stream("OBJ_den")  # the bucket is gone: every write fails
+    response = await den.http.patch(
+        url, content=data, headers={**TUS, **OFFSET_TYPE, "Upload-Offset": "0"}
+    )
+    assert response.status_code == 503, response.text
+    assert response.headers["den-error-code"] == DenErrorCode.STORAGE_UNAVAILABLE
+    assert response.headers["retry-after"]
+    assert response.json()["error"]["retryable"] is True
+    state = await den.ask(s.UPLOAD_GET, GetUploadV1(upload_id=upload_id))
+    assert (state.state, state.offset) == (UploadState.RECEIVING, 0)
+    replica = den_of(den)
+    await replica.store.ensure_bucket(replicas=1)
+    response = await den.http.patch(
+        url, content=data, headers={**TUS, **OFFSET_TYPE, "Upload-Offset": "0"}
+    )
+    assert response.status_code == 204, response.text
+    file = await den.ask(s.FILE_GET, GetFileV1(file_id=response.headers["den-file-id"]))
+    assert file.sha256 == hashlib.sha256(data).hexdigest()
+    async with den.app.db.transaction(org_id=ORG) as uow:
+        parts = await repo.parts_of(uow.session, upload_id)
+    # The part the failed request had begun is gone; the three of the file are recorded.
+    assert [(p.byte_offset, p.written) for p in parts] == [
+        (0, True),
+        (PART, True),
+        (2 * PART, True),
+    ]
+    orphans = await sweep_orphans(replica)
+    assert (orphans.orphan_objects, orphans.orphan_chunks) == (0, 0)
+
+
 async def test_a_cancelled_request_leaves_nothing(den: DenClient) -> None:
     replica = den_of(den)
     upload_id, _ = await _create(den, 3 * PART)
