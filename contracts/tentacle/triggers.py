@@ -39,6 +39,13 @@ from contracts.mimic.subjects import WEBHOOK_RECEIVED
 from contracts.model import ContractModel
 from contracts.streams import Consumer, DeliverPolicy
 from contracts.subject import Subject, rpc
+from contracts.tentacle.objects import (
+    OBJECT_CREATED,
+    OBJECT_DELETED,
+    OBJECT_EVENTS_STREAM,
+    OBJECT_UPDATED,
+    ObjectChangedV1,
+)
 from contracts.tentacle.streams import EVENTS
 from contracts.tentacle.subjects import SERVICE, TASK_PROGRESSED
 
@@ -235,4 +242,35 @@ TASK_EVENTS_CONSUMER: Final = Consumer(
     deliver_policy=DeliverPolicy.NEW,
 )
 
-TRIGGER_CONSUMERS: tuple[Consumer[Any], ...] = (INTEGRATION_EVENTS_CONSUMER, TASK_EVENTS_CONSUMER)
+
+def _object_consumer(subject: Subject[ObjectChangedV1, None]) -> Consumer[ObjectChangedV1]:
+    return Consumer(
+        durable=f"tentacle-trigger-objects-{subject.verb}",
+        service=SERVICE,
+        stream=OBJECT_EVENTS_STREAM,
+        subject=subject,
+        description=f"Fire platform triggers on workspace objects {subject.verb}.",
+        ack_wait=timedelta(seconds=15),
+        max_deliver=6,
+        backoff=(
+            timedelta(seconds=1),
+            timedelta(seconds=5),
+            timedelta(seconds=30),
+            timedelta(minutes=2),
+            timedelta(minutes=5),
+        ),
+        jitter=0.2,
+        concurrency=32,
+        deliver_policy=DeliverPolicy.NEW,
+    )
+
+
+OBJECT_EVENTS_CONSUMERS: Final = tuple(
+    _object_consumer(s) for s in (OBJECT_CREATED, OBJECT_UPDATED, OBJECT_DELETED)
+)
+
+TRIGGER_CONSUMERS: tuple[Consumer[Any], ...] = (
+    INTEGRATION_EVENTS_CONSUMER,
+    TASK_EVENTS_CONSUMER,
+    *OBJECT_EVENTS_CONSUMERS,
+)

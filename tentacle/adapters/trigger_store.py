@@ -53,8 +53,8 @@ _CANDIDATES: Final = f"""
 _FIRE: Final = """
     INSERT INTO trigger_fires (org_id, trigger_id, event_id, task_id, response_type,
                                response_integration_id, response_channel_id, reply_sealed,
-                               fired_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                               fired_at, root_call_id)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
     ON CONFLICT DO NOTHING
     RETURNING trigger_id
 """
@@ -67,6 +67,7 @@ _FIRE_OF_TASK: Final = """
       FROM trigger_fires WHERE task_id = $1
      FOR UPDATE
 """
+_FIRED_TREE: Final = "SELECT EXISTS (SELECT 1 FROM trigger_fires WHERE root_call_id = $1)"
 _IS_FIRED_TASK: Final = "SELECT EXISTS (SELECT 1 FROM trigger_fires WHERE task_id = $1)"
 _ANSWERED: Final = """
     UPDATE trigger_fires SET responded_at = $3 WHERE trigger_id = $1 AND event_id = $2
@@ -175,6 +176,7 @@ async def record_fire(
     response_channel_id: str | None,
     reply_sealed: bytes | None,
     at: datetime,
+    root_call_id: str | None = None,
 ) -> bool:
     """Whether this (trigger, event) fires now: False if it fired before (a redelivery, or
     another replica got there first)."""
@@ -189,6 +191,7 @@ async def record_fire(
         response_channel_id,
         reply_sealed,
         at,
+        root_call_id,
     )
     if fired is None:
         return False
@@ -199,6 +202,11 @@ async def record_fire(
 async def fire_of_task(conn: Conn, task_id: str) -> Any | None:
     """The fire that started a task, locked until the unit ends (so one answer is sent)."""
     return await conn.fetchrow(_FIRE_OF_TASK, task_id)
+
+
+async def is_fired_tree(conn: Conn, root_call_id: str) -> bool:
+    """Whether this execution tree is one a fire started (its task and all it did)."""
+    return bool(await conn.fetchval(_FIRED_TREE, root_call_id))
 
 
 async def is_fired_task(conn: Conn, task_id: str) -> bool:

@@ -69,6 +69,8 @@ trigger_fires = Table(
     Column("reply_sealed", LargeBinary),
     Column("fired_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("responded_at", DateTime(timezone=True)),
+    Column("root_call_id", Text),
     PrimaryKeyConstraint("org_id", "trigger_id", "event_id", name="pk_trigger_fires"),
 )
 Index("ix_trigger_fires_task", trigger_fires.c.task_id)
+Index("ix_trigger_fires_tree", trigger_fires.c.root_call_id)

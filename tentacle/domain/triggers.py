@@ -17,6 +17,7 @@ from contracts.tentacle.events import (
     TaskEventKind,
     TaskEventV1,
 )
+from contracts.tentacle.objects import ObjectChangedV1
 from contracts.tentacle.trigger_errors import TriggerErrorCode
 from contracts.tentacle.triggers import ResponseType, TriggerSource, TriggerV1
 from tentacle.domain.trigger_errors import TriggerError
@@ -123,6 +124,17 @@ def task_finished_document(event: TaskEventV1) -> dict[str, Any] | None:
     elif isinstance(detail, CancelledDetailV1):
         doc["reason"] = detail.reason
     return doc
+
+
+def object_document(event: ObjectChangedV1) -> dict[str, Any]:
+    """The platform event of a workspace object that changed."""
+    return {
+        "event_type": f"object_{event.change.value}",
+        "change": event.change.value,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "data": event.object.data,
+    }
 
 
 # ---------------------------------------------------------------------- answers

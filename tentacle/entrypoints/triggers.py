@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from contracts.mimic.models import IntegrationEventV1
 from contracts.tentacle.events import TaskEventV1
+from contracts.tentacle.objects import ObjectChangedV1
 from contracts.tentacle.triggers import (
     INTEGRATION_EVENTS_CONSUMER,
+    OBJECT_EVENTS_CONSUMERS,
     TASK_EVENTS_CONSUMER,
     TRIGGER_CREATE,
     TRIGGER_DELETE,
@@ -29,7 +31,11 @@ from tentacle.adapters.pg import TaskDb
 from tentacle.entrypoints import schedules
 from tentacle.service import manage_triggers as manage
 from tentacle.service.answer_trigger import answer_fired_task
-from tentacle.service.fire_trigger import fire_for_integration_event, fire_for_task_event
+from tentacle.service.fire_trigger import (
+    fire_for_integration_event,
+    fire_for_object_event,
+    fire_for_task_event,
+)
 from tentacle.service.run_schedules import watch_schedules
 from tentacle.service.trigger_deps import TriggerDeps
 
@@ -71,7 +77,13 @@ def register(router: Router, deps: TriggerDeps) -> None:
     async def task_event(event: TaskEventV1, delivery: Delivery) -> None:
         # Answer first: a fired task's end never fires platform triggers (see fire_trigger).
         await answer_fired_task(deps, event)
-        await fire_for_task_event(deps, event)
+        await fire_for_task_event(deps, event, delivery.meta)
+
+    async def object_event(event: ObjectChangedV1, delivery: Delivery) -> None:
+        await fire_for_object_event(deps, event, delivery.meta)
+
+    for spec in OBJECT_EVENTS_CONSUMERS:
+        router.consumer(spec)(object_event)
 
 
 SCHEDULE_SWEEP_S = 1.0

@@ -7,22 +7,26 @@ replica, or a redelivery after a crash, finds the row and fires nothing more; if
 were staged twice anyway, the derived request id makes it the same task.
 
 Triggers fire for events that arrive after they were created: a trigger made now does not
-react to an old event still being redelivered.
+react to an old event still being redelivered. A fired task starts an execution tree of its
+own, and events from inside such a tree (the task ending, objects it changed) fire nothing, so
+triggers cannot feed themselves or each other forever.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.envelope import Actor, Meta
+from contracts.envelope import Meta
 from contracts.mimic.models import IntegrationEventV1
 from contracts.tentacle.events import TaskEventV1
 from contracts.tentacle.models import CreateTaskV1, TaskConstraintsV1, task_id_for
+from contracts.tentacle.objects import ObjectChangedV1
 from contracts.tentacle.subjects import TASK_CREATE
 from contracts.tentacle.triggers import ResponseType, TriggerSource, TriggerV1
 from shared.bus.codec import encode
-from shared.context import new_stamp
+from shared.context import CallContext, new_stamp
 from shared.crypto import Binding
 from shared.logging import get_logger
 from tentacle.adapters import trigger_store as store
@@ -32,6 +36,7 @@ from tentacle.domain.triggers import (
     fire_request_id,
     integration_context,
     integration_document,
+    object_document,
     task_finished_document,
 )
 from tentacle.service.deps import require_org
@@ -46,6 +51,25 @@ def reply_binding(org_id: str, trigger_id: str, event_id: str) -> Binding:
     return Binding(org_id, "trigger_fires", f"{trigger_id}:{event_id}", REPLY_COLUMN)
 
 
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One event as the triggers see it."""
+
+    org_id: str
+    source: TriggerSource
+    event_id: str
+    event_type: str
+    document: dict[str, Any]
+    context: dict[str, Any]
+    at: datetime
+    root_call_id: str
+    integration_id: str | None = None
+    channel_id: str | None = None
+    reply: bytes | None = None
+    task_id: str | None = None
+    """The task that ended, for task events (a fired task's end fires nothing)."""
+
+
 async def fire_for_integration_event(
     deps: TriggerDeps, event: IntegrationEventV1, meta: Meta
 ) -> list[str]:
@@ -54,97 +78,111 @@ async def fire_for_integration_event(
         source = TriggerSource(event.provider)
     except ValueError:
         return []  # a provider no trigger can name
-    org_id = require_org(meta)
-    document = integration_document(event)
-    created: list[str] = []
-    async with deps.db.transaction(org_id=org_id) as tx:
-        found = await store.candidates(
-            tx.conn,
-            source,
-            integration_id=event.integration_id,
+    if source is TriggerSource.PLATFORM:
+        return []
+    return await fire(
+        deps,
+        Occurrence(
+            org_id=require_org(meta),
+            source=source,
+            event_id=event.event_id,
             event_type=event.event_type,
-            created_before=event.received_at,
-        )
-        for trigger in found:
-            if not check_trigger(trigger).matches(document):
-                continue
-            task_id = await _fire(
-                deps,
-                tx,
-                trigger,
-                event_id=event.event_id,
-                context={"trigger_event": integration_context(event)},
-                reply=event.reply.model_dump_json().encode() if event.reply else None,
-                default_integration=event.integration_id,
-                default_channel=event.channel_id,
-            )
-            if task_id is not None:
-                created.append(task_id)
-    return created
+            document=integration_document(event),
+            context={"trigger_event": integration_context(event)},
+            at=event.received_at,
+            root_call_id=meta.root_call_id,
+            integration_id=event.integration_id,
+            channel_id=event.channel_id,
+            reply=event.reply.model_dump_json().encode() if event.reply else None,
+        ),
+    )
 
 
-async def fire_for_task_event(deps: TriggerDeps, event: TaskEventV1) -> list[str]:
-    """Fire `platform` triggers on a task that ended (not on tasks triggers started, which
-    would let a trigger on finished tasks feed itself forever)."""
+async def fire_for_task_event(deps: TriggerDeps, event: TaskEventV1, meta: Meta) -> list[str]:
+    """Fire `platform` triggers on a task that ended."""
     document = task_finished_document(event)
     if document is None:
         return []
+    return await fire(
+        deps,
+        Occurrence(
+            org_id=event.org_id,
+            source=TriggerSource.PLATFORM,
+            event_id=f"task-{event.task_id}-{event.seq}",
+            event_type=document["event_type"],
+            document=document,
+            context={"trigger_event": document},
+            at=event.occurred_at,
+            root_call_id=meta.root_call_id,
+            task_id=event.task_id,
+        ),
+    )
+
+
+async def fire_for_object_event(deps: TriggerDeps, event: ObjectChangedV1, meta: Meta) -> list[str]:
+    """Fire `platform` triggers on a workspace object that changed."""
+    document = object_document(event)
+    return await fire(
+        deps,
+        Occurrence(
+            org_id=event.org_id,
+            source=TriggerSource.PLATFORM,
+            event_id=f"object-{event.object_id}-{event.version}-{event.change.value}",
+            event_type=document["event_type"],
+            document=document,
+            context={"trigger_event": document},
+            at=event.object.updated_at,
+            root_call_id=meta.root_call_id,
+        ),
+    )
+
+
+async def fire(deps: TriggerDeps, occurrence: Occurrence) -> list[str]:
     created: list[str] = []
-    async with deps.db.transaction(org_id=event.org_id) as tx:
-        if await store.is_fired_task(tx.conn, event.task_id):
-            return []
+    async with deps.db.transaction(org_id=occurrence.org_id) as tx:
+        if await store.is_fired_tree(tx.conn, occurrence.root_call_id) or (
+            occurrence.task_id is not None
+            and await store.is_fired_task(tx.conn, occurrence.task_id)
+        ):
+            return []  # caused by a fired task: reacting could loop forever
         found = await store.candidates(
             tx.conn,
-            TriggerSource.PLATFORM,
-            integration_id=None,
-            event_type=document["event_type"],
-            created_before=event.occurred_at,
+            occurrence.source,
+            integration_id=occurrence.integration_id,
+            event_type=occurrence.event_type,
+            created_before=occurrence.at,
         )
         for trigger in found:
-            if not check_trigger(trigger).matches(document):
+            if not check_trigger(trigger).matches(occurrence.document):
                 continue
-            task_id = await _fire(
-                deps,
-                tx,
-                trigger,
-                event_id=f"task-{event.task_id}-{event.seq}",
-                context={"trigger_event": document},
-                reply=None,
-                default_integration=None,
-                default_channel=None,
-            )
+            task_id = await _fire(deps, tx, trigger, occurrence)
             if task_id is not None:
                 created.append(task_id)
     return created
 
 
 async def _fire(
-    deps: TriggerDeps,
-    tx: Tx,
-    trigger: TriggerV1,
-    *,
-    event_id: str,
-    context: dict[str, Any],
-    reply: bytes | None,
-    default_integration: str | None,
-    default_channel: str | None,
+    deps: TriggerDeps, tx: Tx, trigger: TriggerV1, occurrence: Occurrence
 ) -> str | None:
-    org_id = trigger.org_id
+    org_id, event_id = trigger.org_id, occurrence.event_id
     request_id = fire_request_id(trigger.trigger_id, event_id)
     task_id = task_id_for(org_id, request_id)
     sealed = None
-    if reply is not None and trigger.response_type is not ResponseType.NONE:
-        sealed = deps.keyring.encrypt(reply, reply_binding(org_id, trigger.trigger_id, event_id))
-    now: datetime = deps.clock()
+    if occurrence.reply is not None and trigger.response_type is not ResponseType.NONE:
+        binding = reply_binding(org_id, trigger.trigger_id, event_id)
+        sealed = deps.keyring.encrypt(occurrence.reply, binding)
+    # The task's own execution tree, whose root the fire remembers (see the module's note).
+    tree = CallContext.root(actor=trigger.created_by, org_id=org_id)
     fired = await store.record_fire(
         tx.conn,
         trigger,
         event_id=event_id,
         task_id=task_id,
-        response_integration_id=trigger.response_integration_id or default_integration,
-        response_channel_id=trigger.response_channel_id or default_channel,
+        response_integration_id=trigger.response_integration_id or occurrence.integration_id,
+        response_channel_id=trigger.response_channel_id or occurrence.channel_id,
         reply_sealed=sealed,
-        at=now,
+        at=deps.clock(),
+        root_call_id=tree.root_call_id,
     )
     if not fired:
         log.info("trigger.already_fired", trigger_id=trigger.trigger_id, event_id=event_id)
@@ -152,22 +190,17 @@ async def _fire(
     request = CreateTaskV1(
         request_id=request_id,
         goal=trigger.goal,
-        # Nobody watches a triggered task start: its checkpoints wait for the trigger's owner.
         constraints=TaskConstraintsV1(notes=f"Started by trigger {trigger.trigger_id}."),
-        context=context,
+        context=occurrence.context,
     )
+    # The trigger's creator owns the task: it shows in their inbox, their checkpoints.
     stamp = new_stamp(
         "CreateTaskV1",
         org_id=org_id,
-        actor=_owner(trigger),
         message_id=request_id,
-        default_actor=_owner(trigger),
+        parent=tree,
+        default_actor=trigger.created_by,
     )
     tx.publish(encode(TASK_CREATE, request, stamp))
     log.info("trigger.fired", trigger_id=trigger.trigger_id, event_id=event_id, task_id=task_id)
     return task_id
-
-
-def _owner(trigger: TriggerV1) -> Actor:
-    """Whose task a fire creates: the trigger's creator's (it shows in their inbox)."""
-    return trigger.created_by

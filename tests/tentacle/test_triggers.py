@@ -15,6 +15,13 @@ from contracts.ids import new_id
 from contracts.mimic.models import ExternalActorV1, IntegrationEventV1, ReplyHandleV1, action_id
 from contracts.mimic.subjects import ACTION_EXECUTE, WEBHOOK_RECEIVED
 from contracts.tentacle.models import ListTasksV1, TaskStatus, task_id_for
+from contracts.tentacle.objects import (
+    OBJECT_CREATE,
+    CreateObjectV1,
+    ObjectChange,
+    ObjectChangedV1,
+    ObjectV1,
+)
 from contracts.tentacle.subjects import TASK_LIST
 from contracts.tentacle.triggers import (
     TRIGGER_CREATE,
@@ -32,13 +39,13 @@ from contracts.tentacle.triggers import (
 )
 from shared.bus import Bus, RemoteError
 from shared.bus.codec import decode
-from shared.context import new_stamp, system_actor
+from shared.context import CallContext, new_stamp, system_actor
 from shared.db.urls import to_asyncpg_dsn
 from shared.service import ServiceApp
 from tentacle.adapters.pg import TaskDb, ordered_publisher
 from tentacle.domain.triggers import fire_request_id
 from tentacle.service.answer_trigger import answer_key
-from tentacle.service.fire_trigger import fire_for_integration_event
+from tentacle.service.fire_trigger import fire_for_integration_event, fire_for_object_event
 from tentacle.service.trigger_deps import TriggerDeps
 from tests.tentacle.conftest import ORG, OTHER_ORG, Caller
 
@@ -350,3 +357,58 @@ async def test_platform_triggers_fire_when_a_task_finishes_but_not_on_their_own_
     # The follow-up finishing fired nothing more: a trigger never feeds on its own tasks.
     assert (await fetch(caller, trigger.trigger_id)).fire_count == 1
     assert (await fetch(caller, failed_only.trigger_id)).fire_count == 0
+
+
+async def test_object_triggers_fire_on_matching_changes_but_never_on_their_own_tasks(
+    tentacle: ServiceApp, bus: Bus, caller: Caller
+) -> None:
+    trigger = await make(
+        caller,
+        trigger_source="platform",
+        event_type="object_created",
+        event_filter={"object_type": "contact", "data.company": {"$in": ["Acme", "Initech"]}},
+        response_type="none",
+    )
+    matching: ObjectV1 = await caller.ask(
+        OBJECT_CREATE, CreateObjectV1(type="contact", data={"name": "Ada", "company": "Acme"})
+    )
+    await caller.ask(
+        OBJECT_CREATE, CreateObjectV1(type="contact", data={"name": "Eve", "company": "Globex"})
+    )
+    await caller.ask(OBJECT_CREATE, CreateObjectV1(type="note", data={"company": "Acme"}))
+    event_id = f"object-{matching.id}-{matching.version}-created"
+    task_id = task_id_for(ORG, fire_request_id(trigger.trigger_id, event_id))
+    fired_task = (await caller.wait(task_id, timeout=60)).task
+
+    async def consumed() -> bool:
+        info = await bus.js.consumer_info(
+            "TENTACLE_WORKSPACE_EVENTS", "tentacle-trigger-objects-created"
+        )
+        return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+    await eventually(consumed, what="object events consumed")
+    assert (await fetch(caller, trigger.trigger_id)).fire_count == 1
+
+    # The same kind of change made from inside the fired task's execution tree fires nothing.
+    inside = CallContext(new_id(), fired_task.root_call_id, ORG, caller.actor)
+    meta = new_stamp("ObjectChangedV1", parent=inside, default_actor=caller.actor).to_meta()
+    again = ObjectChangedV1(
+        org_id=ORG,
+        object_type="contact",
+        object_id="made-by-the-task",
+        change=ObjectChange.CREATED,
+        version=1,
+        object=matching.model_copy(update={"id": "made-by-the-task"}),
+    )
+    url = tentacle.db.engine.url.render_as_string(hide_password=False)
+    pool = TaskDb(lambda: to_asyncpg_dsn(url), ordered_publisher(bus.publish_message))
+    await pool.connect()
+    try:
+        deps = TriggerDeps(db=pool, platform=tentacle.settings.platform)
+        assert await fire_for_object_event(deps, again, meta) == []
+        # Outside that tree the same change would have fired (the guard, not the filter).
+        meta = new_stamp("ObjectChangedV1", org_id=ORG, default_actor=caller.actor).to_meta()
+        assert len(await fire_for_object_event(deps, again, meta)) == 1
+    finally:
+        await pool.close()
+    assert (await fetch(caller, trigger.trigger_id)).fire_count == 2
