@@ -86,6 +86,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _OverLimit(Exception):
+    """A hopeful first transaction found a rate limit full: roll it back, decide carefully."""
+
+
+def _first_values(
+    org_id: str, nid: str, command: SendNotificationV1, prepared: Prepared, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": nid,
+        "org_id": org_id,
+        "idempotency_key": command.idempotency_key,
+        "request_hash": request_hash(command),
+        "channel": command.channel.value,
+        "recipient": command.to.address,
+        "priority": command.priority.value,
+        "status": NotificationStatus.QUEUED.value,
+        "template_key": prepared.template_key,
+        "template_version": prepared.template_version,
+        "subject": prepared.subject,
+        "metadata": dict(command.metadata),
+        "queued_at": now,
+        "updated_at": now,
+    }
+
+
 @dataclass(frozen=True)
 class SendPolicy:
     sender: Mailbox
@@ -121,20 +146,31 @@ class SendNotification:
     async def __call__(self, command: SendNotificationV1, delivery: Delivery) -> None:
         org_id = require_org(delivery.meta.org_id)
         nid = notification_id(org_id, command.idempotency_key)
-        prepared: Prepared | None
-        async with self.db.transaction(org_id=org_id) as uow:
-            row = await repo.lock(uow.session, nid)
-            if row is None:
-                # Rendered before anything is written: bad input is refused, nothing recorded.
-                prepared = await self._prepare(uow.session, org_id, command, None)
-                plan = await self._first(uow, org_id, nid, command, prepared)
-            else:
-                prepared = await self._again(uow.session, org_id, row, command)
-                plan = (
-                    await self._decide(uow, row, last=delivery.last_attempt)
-                    if prepared is not None
-                    else Done()
-                )
+        prepared: Prepared | None = None
+        plan: Plan = Done()
+        # First as if the limits had room (nearly always true); over one, that transaction is
+        # rolled back, charge included, and the careful path decides.
+        for hopeful in (True, False):
+            try:
+                async with self.db.transaction(org_id=org_id) as uow:
+                    row = await repo.lock(uow.session, nid)
+                    if row is None:
+                        # Rendered before anything is written: bad input is refused, nothing
+                        # recorded.
+                        prepared = await self._prepare(uow.session, org_id, command, None)
+                        plan = await self._first(
+                            uow, org_id, nid, command, prepared, hopeful=hopeful
+                        )
+                    else:
+                        prepared = await self._again(uow.session, org_id, row, command)
+                        plan = (
+                            await self._decide(uow, row, last=delivery.last_attempt)
+                            if prepared is not None
+                            else Done()
+                        )
+                break
+            except _OverLimit:
+                continue
         match plan:
             case Done():
                 return
@@ -153,26 +189,22 @@ class SendNotification:
         nid: str,
         command: SendNotificationV1,
         prepared: Prepared,
+        *,
+        hopeful: bool,
     ) -> Plan:
-        """A notification seen for the first time: recorded in its first state in one insert."""
+        """A notification seen for the first time: recorded in its first state in one insert.
+
+        `hopeful`: write it as being sent and charge the rate limits last, just before the
+        commit, raising `_OverLimit` if one is full. Every send of an organisation updates the
+        same counter rows, so how long their locks are held bounds mimic's throughput; charged
+        last, they are held for one statement and the commit instead of for the whole
+        transaction.
+        """
         session, now = uow.session, self.clock()
-        values: dict[str, Any] = {
-            "id": nid,
-            "org_id": org_id,
-            "idempotency_key": command.idempotency_key,
-            "request_hash": request_hash(command),
-            "channel": command.channel.value,
-            "recipient": command.to.address,
-            "priority": command.priority.value,
-            "status": NotificationStatus.QUEUED.value,
-            "template_key": prepared.template_key,
-            "template_version": prepared.template_version,
-            "subject": prepared.subject,
-            "metadata": dict(command.metadata),
-            "queued_at": now,
-            "updated_at": now,
-        }
         providers = list(self.providers.get(command.channel, ()))
+        if hopeful and providers:
+            return await self._first_hopeful(uow, org_id, nid, command, prepared, providers, now)
+        values = _first_values(org_id, nid, command, prepared, now)
         plan: Plan = Done()
         follow: Any = NOTIFICATION_FAILED
         if not providers:
@@ -215,6 +247,40 @@ class SendNotification:
         seq = await repo.start_attempt(
             session, org_id=org_id, notification_id=nid, provider=providers[0].name, now=now
         )
+        return Call(providers, seq, resumed=False, unannounced=True)
+
+    async def _first_hopeful(
+        self,
+        uow: UnitOfWork,
+        org_id: str,
+        nid: str,
+        command: SendNotificationV1,
+        prepared: Prepared,
+        providers: list[EmailProvider],
+        now: datetime,
+    ) -> Plan:
+        values = _first_values(org_id, nid, command, prepared, now)
+        values.update(
+            status=NotificationStatus.SENDING.value,
+            rate_charged=True,
+            attempts=1,
+            sending_at=now,
+            # Published by the transaction recording the call's outcome (one outbox round).
+            announced=False,
+        )
+        row = await repo.create(uow.session, values)
+        if row is None:
+            raise RetryLater(
+                MimicErrorCode.SEND_IN_PROGRESS, "another delivery is recording it", retry_after=1
+            )
+        seq = await repo.start_attempt(
+            uow.session, org_id=org_id, notification_id=nid, provider=providers[0].name, now=now
+        )
+        counters = self.policy.limits.counters(
+            org_id=org_id, channel=command.channel.value, recipient=command.to.address, now=now
+        )
+        if await ratelimits.charge(uow.session, counters) is not None:
+            raise _OverLimit
         return Call(providers, seq, resumed=False, unannounced=True)
 
     async def _again(
