@@ -8,6 +8,8 @@ the same transaction); otherwise an advance work item asks the planner.
 
 from __future__ import annotations
 
+from typing import Final
+
 from contracts.envelope import Actor, Meta
 from contracts.tentacle.errors import TentacleErrorCode
 from contracts.tentacle.events import TaskCreatedDetailV1
@@ -22,6 +24,8 @@ from tentacle.domain.state import TaskState
 from tentacle.domain.validation import validate_plan
 from tentacle.service.cycles import learn_preferences
 from tentacle.service.deps import Deps, require_org
+
+_EXISTS: Final = "SELECT 1 FROM tasks WHERE id = $1"
 
 
 async def create_task(deps: Deps, request: CreateTaskV1, meta: Meta) -> TaskV1:
@@ -56,6 +60,14 @@ async def insert_task(
     """Write the task (or find the one this request made before): its id, and its state if
     it was created now."""
     task_id = task_id_for(org_id, request.request_id)
+    parent = request.parent_task_id
+    if parent is not None and await tx.conn.fetchval(_EXISTS, parent) is None:
+        # Row-level security hides another organisation's tasks: the same answer for both.
+        raise TentacleError(
+            TentacleErrorCode.TASK_NOT_FOUND,
+            f"no parent task {parent}",
+            details={"parent_task_id": parent},
+        )
     registry = None
     if request.plan is not None:
         registry = await deps.catalog.registry(tx.conn, [s.agent for s in request.plan.steps])

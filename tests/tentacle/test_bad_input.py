@@ -110,6 +110,10 @@ async def test_unknown_and_foreign_task_ids_are_not_found_and_change_nothing(
         ]
         for subject, payload in requests:
             assert await refused(who, subject, payload) == E.TASK_NOT_FOUND, subject
+        child = CreateTaskV1(request_id=new_id(), goal="a part of it", parent_task_id=task_id)
+        assert await refused(who, TASK_CREATE_RPC, child) == E.TASK_NOT_FOUND
+        never = GetTaskV1(task_id=task_id_for(who.org_id, child.request_id))
+        assert await refused(who, TASK_GET, never) == E.TASK_NOT_FOUND
     assert (await stranger.ask(TASK_LIST, ListTasksV1())).tasks == []
     after = await caller.get(task.task_id)
     assert fingerprint(after) == fingerprint(before)

@@ -273,3 +273,8 @@ async def test_creation_is_idempotent_across_the_rpc_and_the_command(
     events = await lifecycle(bus, task_id)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert {e.conversation_id for e in events} == {"conv-1"}
+
+    # A part of the work as a task of its own, under this one.
+    child = await caller.create("say hello again", parent_task_id=task_id)
+    assert child.parent_task_id == task_id
+    assert {e.parent_task_id for e in await lifecycle(bus, child.task_id)} == {task_id}
