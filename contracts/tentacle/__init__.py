@@ -41,6 +41,7 @@ from contracts.tentacle.plans import (
     PlanV1,
     Risk,
 )
+from contracts.tentacle.schedules import SCHEDULE_SUBJECTS
 from contracts.tentacle.streams import ALL_CONSUMERS, ALL_STREAMS
 from contracts.tentacle.subjects import (
     ALL,
@@ -51,15 +52,18 @@ from contracts.tentacle.subjects import (
     TASK_PROGRESSED,
     TASK_RESPOND_CHECKPOINT,
 )
-from contracts.tentacle.schedules import SCHEDULE_SUBJECTS
 from contracts.tentacle.triggers import TRIGGER_CONSUMERS, TRIGGER_SUBJECTS
-from contracts.tentacle.workspace import WORKSPACE_STREAMS, WORKSPACE_SUBJECTS
+from contracts.tentacle.workspace import (
+    WORKSPACE_CONSUMERS,
+    WORKSPACE_STREAMS,
+    WORKSPACE_SUBJECTS,
+)
 
 HEALTH = health_subject(SERVICE)
 
 SUBJECTS = (HEALTH, *ALL, *WORKSPACE_SUBJECTS)
 STREAMS = (*ALL_STREAMS, *WORKSPACE_STREAMS)
-CONSUMERS = (*ALL_CONSUMERS, *TRIGGER_CONSUMERS)
+CONSUMERS = (*ALL_CONSUMERS, *TRIGGER_CONSUMERS, *WORKSPACE_CONSUMERS)
 # Triggered and scheduled tasks.
 SUBJECTS = (*SUBJECTS, *TRIGGER_SUBJECTS, *SCHEDULE_SUBJECTS)
 

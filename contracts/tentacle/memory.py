@@ -9,6 +9,7 @@ embedding model is configured, semantic similarity, into one ranking.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
@@ -17,7 +18,11 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from contracts.envelope import Actor
 from contracts.ids import OrgId, SubjectToken
 from contracts.model import ContractModel
+from contracts.streams import Consumer, DeliverPolicy
 from contracts.subject import Subject, event, rpc
+from contracts.tentacle.events import TaskEventV1
+from contracts.tentacle.streams import EVENTS
+from contracts.tentacle.subjects import TASK_PROGRESSED
 
 SERVICE: Final = "tentacle"
 
@@ -201,4 +206,25 @@ MEMORY_SUBJECTS: tuple[Subject[Any, Any], ...] = (
     MEMORY_SEARCH,
     MEMORY_CONTEXT,
     MEMORY_CHANGED,
+)
+
+LEARNINGS_CONSUMER: Final[Consumer[TaskEventV1]] = Consumer(
+    durable="tentacle-memory-learnings",
+    service=SERVICE,
+    stream=EVENTS,
+    subject=TASK_PROGRESSED,
+    description="Store what each finished task learned as an archival memory (task:<id>).",
+    ack_wait=timedelta(seconds=15),
+    max_deliver=6,
+    backoff=(
+        timedelta(seconds=1),
+        timedelta(seconds=5),
+        timedelta(seconds=30),
+        timedelta(minutes=2),
+        timedelta(minutes=5),
+    ),
+    jitter=0.2,
+    max_ack_pending=1_000,
+    concurrency=16,
+    deliver_policy=DeliverPolicy.NEW,
 )

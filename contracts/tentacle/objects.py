@@ -170,7 +170,7 @@ class ObjectChangedV1(ContractModel):
     delete, as it was)."""
 
     org_id: OrgId
-    object_type: ObjectType
+    object_type: SubjectToken = Field(description="The object's type (a subject token).")
     object_id: ObjectId
     change: ObjectChange
     version: int

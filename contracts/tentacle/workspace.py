@@ -1,10 +1,10 @@
-"""Everything of workspace objects and memory that the registry needs: subjects and streams."""
+"""Everything of workspace objects and memory the registry needs: subjects, streams, consumers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from contracts.streams import Stream
+from contracts.streams import Consumer, Stream
 from contracts.subject import Subject
 from contracts.tentacle import memory, objects
 
@@ -23,3 +23,4 @@ WORKSPACE_SUBJECTS: tuple[Subject[Any, Any], ...] = (
     *memory.MEMORY_SUBJECTS,
 )
 WORKSPACE_STREAMS: tuple[Stream, ...] = (objects.OBJECT_EVENTS_STREAM,)
+WORKSPACE_CONSUMERS: tuple[Consumer[Any], ...] = (memory.LEARNINGS_CONSUMER,)

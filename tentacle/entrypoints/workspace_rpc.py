@@ -1,15 +1,18 @@
-"""Request-reply handlers of workspace objects (and memory): contract in, use case, contract out."""
+"""Handlers of workspace objects and memory: the request-reply ones (contract in, use case,
+contract out), and the consumer that keeps what finished tasks learned."""
 
 from __future__ import annotations
 
 from contracts.tentacle import memory as m
 from contracts.tentacle import objects as o
-from shared.bus import Request, Router
+from contracts.tentacle.events import TaskEventV1
+from shared.bus import Delivery, Request, Router
 from tentacle.adapters.embeddings import embedder_from
 from tentacle.service import object_schemas, read_memory, read_objects, store_memory
 from tentacle.service.create_objects import bulk_insert, create_object
 from tentacle.service.delete_object import delete_object
 from tentacle.service.deps import Deps
+from tentacle.service.learn_from_task import learn_from_task
 from tentacle.service.memory_deps import MemoryDeps
 from tentacle.service.update_object import update_object
 
@@ -77,3 +80,7 @@ def register(router: Router, deps: Deps, memory: MemoryDeps | None = None) -> No
     @router.rpc(m.MEMORY_CONTEXT)
     async def context(request: m.BuildMemoryContextV1, req: Request) -> m.MemoryContextV1:
         return await read_memory.memory_context(memory, request, req.meta)
+
+    @router.consumer(m.LEARNINGS_CONSUMER)
+    async def learn(event: TaskEventV1, delivery: Delivery) -> None:
+        await learn_from_task(memory, event)

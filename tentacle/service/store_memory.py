@@ -39,7 +39,7 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-async def _write(
+async def write_memory(
     deps: MemoryDeps,
     org_id: str,
     actor: Actor,
@@ -87,7 +87,7 @@ async def store_memory(deps: MemoryDeps, request: StoreMemoryV1, meta: Meta) -> 
             "task_id": request.task_id,
         }
     )
-    return await _write(deps, require_org(meta), meta.actor, values, request.expected_version)
+    return await write_memory(deps, require_org(meta), meta.actor, values, request.expected_version)
 
 
 async def restore_memory(deps: MemoryDeps, request: RestoreMemoryV1, meta: Meta) -> MemoryV1:
@@ -101,7 +101,7 @@ async def restore_memory(deps: MemoryDeps, request: RestoreMemoryV1, meta: Meta)
     values = {k: old[k] for k in ("key", "title", "body", "topic", "source", "tier", "task_id")}
     values["tags"] = list(old["tags"])
     values["readers"] = list(old["readers"])
-    return await _write(deps, org_id, meta.actor, values, None)
+    return await write_memory(deps, org_id, meta.actor, values, None)
 
 
 async def delete_memory(deps: MemoryDeps, request: DeleteMemoryV1, meta: Meta) -> MemoryDeletedV1:

@@ -30,11 +30,13 @@ from contracts.tentacle.memory import (
     SearchMemoryV1,
     StoreMemoryV1,
 )
+from contracts.tentacle.models import TaskStatus
 from contracts.tentacle.workspace_errors import WorkspaceErrorCode as E
 from shared.bus import Bus, RemoteError
 from shared.llm import LLMSettings
 from shared.service import ServiceApp
 from shared.testing.llm_stub import OpenAIStub
+from tests.shared.bus.conftest import eventually
 from tests.tentacle.conftest import ORG, Caller, Start
 
 BOB = Actor(kind=ActorKind.USER, id="bob")
@@ -196,3 +198,25 @@ async def test_the_memory_block_is_deterministic_and_within_budget(
     assert core_only.keys == ["core:name", "core:tz"]
     too_long = StoreMemoryV1(key="core:big", title="t", body="x" * 5000, tier=MemoryTier.CORE)
     assert await refused(caller, MEMORY_STORE, too_long) == E.MEMORY_INVALID
+
+
+async def test_finished_tasks_leave_what_they_learned(tentacle: ServiceApp, caller: Caller) -> None:
+    plan = {"steps": [{"id": "a", "agent": "noop", "inputs": {"finding": "tides follow the moon"}}]}
+    task = await caller.create("Research the tides", plan=plan)
+    done = await caller.wait(task.task_id)
+    assert done.task.status is TaskStatus.COMPLETED
+    key = f"task:{task.task_id}"
+
+    async def stored() -> bool:
+        return await keys(caller, key=key) == [key]
+
+    await eventually(stored, timeout=20)
+    memory: MemoryV1 = await caller.ask(MEMORY_GET, GetMemoryV1(key=key))
+    assert (memory.title, memory.source, memory.topic) == (
+        "Research the tides",
+        "task_agent",
+        "tasks",
+    )
+    assert memory.task_id == task.task_id
+    assert memory.version == 1
+    assert await keys(caller, text="tides research") == [key]
