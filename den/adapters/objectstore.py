@@ -52,6 +52,7 @@ _READ_TIMEOUT_S: Final = 30.0
 _ROLLUP: Final = {"Nats-Rollup": "sub"}
 _EOB: Final = "204"
 _NOT_FOUND: Final = "404"
+_NO_RESPONDERS: Final = "503"
 _LAG_WAITS_S: Final = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 _STORE_ERRORS = (NatsError, APIError, TimeoutError, NatsTimeout, ConnectionError)
@@ -451,6 +452,10 @@ class _Reader:
                 queue = self._queues[inbox]
                 asked_at = i
                 continue
+            if status == _NO_RESPONDERS:
+                # Nothing serves the bucket's direct gets (stream gone, no leader): the store
+                # is unavailable, which says nothing about the bytes' integrity.
+                raise StorageUnavailable("the object store has no responder for reads")
             if status is not None or headers.get("Nats-Sequence") != str(part.chunk_seqs[i]):
                 raise DenError(
                     DenErrorCode.INTEGRITY,

@@ -245,6 +245,18 @@ async def test_storage_going_away_answers_503_and_the_upload_resumes_once_it_is_
     assert (orphans.orphan_objects, orphans.orphan_chunks) == (0, 0)
 
 
+async def test_a_download_the_store_cannot_serve_fails_with_its_code_not_a_short_200(
+    den: DenClient,
+) -> None:
+    file = await den.put(pattern(PART + 5), name="gone.bin")
+    link = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
+    await den.bus.js.delete_stream("OBJ_den")
+    for headers in ({}, {"Range": "bytes=10-20"}):
+        response = await den.http.get(link.url, headers=headers)
+        assert response.status_code == 503, response.status_code
+        assert response.headers["den-error-code"] == DenErrorCode.STORAGE_UNAVAILABLE
+
+
 async def test_a_cancelled_request_leaves_nothing(den: DenClient) -> None:
     replica = den_of(den)
     upload_id, _ = await _create(den, 3 * PART)

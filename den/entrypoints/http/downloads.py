@@ -70,13 +70,13 @@ def routes(den: Den) -> APIRouter:
             ranges = parse_range(h.get("range"), dl.size)
         if ranges is None:
             headers["Content-Length"] = str(dl.size)
-            return _respond(
+            return await _respond(
                 den, request, 200, headers, shown.content_type, dl, [ByteRange(0, dl.size - 1)]
             )
         if len(ranges) == 1:
             headers["Content-Range"] = ranges[0].content_range(dl.size)
             headers["Content-Length"] = str(ranges[0].length)
-            return _respond(den, request, 206, headers, shown.content_type, dl, ranges)
+            return await _respond(den, request, 206, headers, shown.content_type, dl, ranges)
         boundary = secrets.token_hex(16)
         frames = [
             (
@@ -98,7 +98,7 @@ def routes(den: Den) -> APIRouter:
     return router
 
 
-def _respond(
+async def _respond(
     den: Den,
     request: Request,
     status: int,
@@ -111,11 +111,24 @@ def _respond(
         return Response(status_code=status, headers=headers, media_type=content_type)
     r = ranges[0]
     return StreamingResponse(
-        den.store.read(dl.parts, r.start, r.end),
+        await _started(den.store.read(dl.parts, r.start, r.end)),
         status_code=status,
         headers=headers,
         media_type=content_type,
     )
+
+
+async def _started(pieces: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`pieces` with its first piece already read: a store that cannot serve the file fails
+    the request with its own status (503, 500) rather than cutting a 200 short."""
+    first = await anext(pieces)
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        async for piece in pieces:
+            yield piece
+
+    return rest()
 
 
 async def _multipart(
