@@ -46,7 +46,9 @@ most `DEN_MAX_LINK_LIFETIME_S`; revocable one by one or per file). Streamed, nev
 * `Content-Disposition` per RFC 6266 with an RFC 8187 `filename*`; only passive types (images,
   audio, video, plain text, JSON) are `inline`, and only if the link did not ask for
   `attachment`; active content (HTML, SVG, XML, scripts) is `application/octet-stream` and an
-  attachment; every answer has `X-Content-Type-Options: nosniff` and a sandboxing CSP.
+  attachment; every answer has `X-Content-Type-Options: nosniff` and a sandboxing CSP;
+* a store that cannot serve the file answers `503` before anything is sent; should it fail
+  later, the connection is cut before `Content-Length` bytes arrive (never other bytes).
 
 A proxy (the inbox streaming a browser's transfer through itself) passes the request body and
 the response body through as streams, forwards `Range`, `If-*`, the tus headers and

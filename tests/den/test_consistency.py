@@ -251,7 +251,7 @@ async def test_a_download_the_store_cannot_serve_fails_with_its_code_not_a_short
     file = await den.put(pattern(PART + 5), name="gone.bin")
     link = await den.ask(s.LINK_CREATE, CreateLinkV1(file_id=file.file_id))
     await den.bus.js.delete_stream("OBJ_den")
-    for headers in ({}, {"Range": "bytes=10-20"}):
+    for headers in ({}, {"Range": "bytes=10-20"}, {"Range": "bytes=0-9,100-109"}):
         response = await den.http.get(link.url, headers=headers)
         assert response.status_code == 503, response.status_code
         assert response.headers["den-error-code"] == DenErrorCode.STORAGE_UNAVAILABLE

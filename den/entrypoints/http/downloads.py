@@ -89,7 +89,7 @@ def routes(den: Den) -> APIRouter:
         total = sum(len(f) for f in frames) + sum(r.length for r in ranges) + len(closing)
         headers["Content-Length"] = str(total)
         return StreamingResponse(
-            _multipart(den, dl, ranges, frames, closing),
+            await _multipart(den, dl, ranges, frames, closing),
             status_code=206,
             headers=headers,
             media_type=f"multipart/byteranges; boundary={boundary}",
@@ -134,8 +134,16 @@ async def _started(pieces: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
 async def _multipart(
     den: Den, dl: Download, ranges: list[ByteRange], frames: list[bytes], closing: bytes
 ) -> AsyncIterator[bytes]:
-    for frame, r in zip(frames, ranges, strict=True):
+    reads = [den.store.read(dl.parts, r.start, r.end) for r in ranges]
+    reads[0] = await _started(reads[0])
+    return _sections(reads, frames, closing)
+
+
+async def _sections(
+    reads: list[AsyncIterator[bytes]], frames: list[bytes], closing: bytes
+) -> AsyncIterator[bytes]:
+    for frame, pieces in zip(frames, reads, strict=True):
         yield frame
-        async for piece in den.store.read(dl.parts, r.start, r.end):
+        async for piece in pieces:
             yield piece
     yield closing
