@@ -16,25 +16,26 @@ two URLs, valid until `expires_at` (the upload's lifetime, default 24 h):
   refused or interrupted PUT leaves no file and no stored bytes; the URL works once. If den
   itself dies after the last byte arrived, the file may still be completed: when no answer
   came, `den.v1.rpc.upload.get` tells the outcome (and `file_id`).
-* `create_url`: tus 1.0 (https://tus.io/protocols/resumable-upload), for big files and
-  browsers (tus-js-client works as is). `POST` with `Tus-Resumable: 1.0.0`, `Upload-Length`
-  (required: deferred lengths are refused) and, if unnamed, `Upload-Metadata: filename
-  <base64>`; it may carry the first bytes (`Content-Type: application/offset+octet-stream`).
-  `201` with `Location`: the upload's resource URL (same expiry). Then `HEAD` it for
-  `Upload-Offset`; `PATCH` it with `Upload-Offset` (must equal the stored offset, else `409`
-  and the right `Upload-Offset`), `Content-Type: application/offset+octet-stream` and
-  optionally `Upload-Checksum` (a mismatch answers `460` and keeps nothing of that request);
-  `DELETE` it to abandon the upload. A request cut off keeps what arrived up to the last stored
-  part (without a checksum), so `HEAD` and resume. One writer at a time: `423` while another
-  request holds the upload. The answer that completes the file carries `Den-File-Id`; den
-  also publishes `den.v1.evt.file.{org_id}.created` (`FileCreatedV1`, with the `upload_id`).
-  Progress and outcome are also on the bus (`den.v1.rpc.upload.get`).
+* `create_url`: tus 1.0 (https://tus.io/protocols/resumable-upload), for big files and browsers
+  (any tus 1.0 client; not yet tried with a browser library). `POST` with `Tus-Resumable:
+  1.0.0`, `Upload-Length` (required: deferred lengths are refused) and, if unnamed,
+  `Upload-Metadata: filename <base64>`; it may carry the first bytes (`Content-Type:
+  application/offset+octet-stream`). `201` with `Location`: the upload's resource URL (same
+  expiry). Then `HEAD` it for `Upload-Offset`; `PATCH` it with `Upload-Offset` (must equal the
+  stored offset, else `409` and the right `Upload-Offset`), `Content-Type:
+  application/offset+octet-stream` and optionally `Upload-Checksum` (a mismatch answers `460`
+  and keeps nothing of that request); `DELETE` it to abandon the upload. A request cut off keeps
+  what arrived (unless it carried a checksum, which then cannot vouch for it), so `HEAD` and
+  resume. One writer at a time: `423` while another request holds the upload. The answer that
+  completes the file carries `Den-File-Id`; den also publishes
+  `den.v1.evt.file.{org_id}.created` (`FileCreatedV1`, with the `upload_id`). Progress and
+  outcome are also on the bus (`den.v1.rpc.upload.get`).
 
-  Den never trusts a claimed type (`Content-Type`, tus `filetype`, an extension): the type is
-  sniffed from the bytes. Names are checked (`den.invalid_name`): no separators or `..`, no
-  controls or bidi overrides, at most 255 bytes of UTF-8. Sizes are checked while bytes stream
-  (the authorisation's `max_bytes`, `DEN_MAX_UPLOAD_BYTES`, the org's quota; exactly at quota
-  is allowed).
+  Den never trusts a claimed type (`Content-Type`, tus `filetype`): the type is sniffed from the
+  bytes (a name's extension only tells apart harmless text types, or makes text script). Names
+  are checked (`den.invalid_name`): no separators or `..`, no controls or bidi overrides, at
+  most 255 bytes of UTF-8. Sizes are checked while bytes stream (the authorisation's
+  `max_bytes`, `DEN_MAX_UPLOAD_BYTES`, the org's quota; exactly at quota is allowed).
 
 Downloads: `GET` or `HEAD` `FileV1.public_url` (public files, no signature) or the `url` of
 `den.v1.rpc.link.create` (`CreateLinkV1` -> `LinkV1`: private files; default lifetime 1 h, at
