@@ -22,6 +22,10 @@ or `repository`: GitHub events carry the repository there), `actor.id`, `actor.n
 `task_id`, `goal`, `status`, `reason`, `summary`, `object_type`, `object_id`, `data.<path>`.
 A filter naming another field, or an unknown operator, is refused at creation
 (`tentacle.trigger_filter_invalid`).
+
+Declarative routing: a trigger with a `callback` instead of a `goal` carries the matching event
+straight to an outbound action (a message from a template, or the event posted to a webhook),
+once per event, without planning a task.
 """
 
 from __future__ import annotations
@@ -76,10 +80,39 @@ class ResponseType(StrEnum):
     NONE = "none"
 
 
-class CreateTriggerV1(ContractModel):
-    """Create a triggered task (the `create_triggered_task` tool)."""
+class CallbackKind(StrEnum):
+    MESSAGE = "message"
+    """Post `text` to a Discord or Slack channel (or a custom webhook's receiver)."""
+    WEBHOOK = "webhook"
+    """Post the event itself (and `text`, if given) to a custom webhook integration."""
 
-    goal: Goal = Field(description="What the task does each time, e.g. 'Tell a programming joke'.")
+
+class CallbackV1(ContractModel):
+    """Declarative routing: act at once on a matching event, without planning a task.
+
+    `text` is a template whose `{field}` placeholders are the filter's fields of the event
+    (`{text}`, `{actor.name}`, `{options.target}`, `{payload.issue.title}`); a field the event
+    lacks renders empty. Sent through mimic's outbound action, once per event.
+    """
+
+    kind: CallbackKind
+    integration_id: SubjectToken = Field(description="The integration that carries it out.")
+    channel_id: ChannelId | None = Field(
+        default=None, description="Where a message goes (default: the event's channel)."
+    )
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+
+
+class CreateTriggerV1(ContractModel):
+    """Create a triggered task (the `create_triggered_task` tool): a `goal` run as a task on
+    each matching event, or a `callback` carried out at once (declarative routing)."""
+
+    goal: Goal | None = Field(
+        default=None, description="What the task does each time, e.g. 'Tell a programming joke'."
+    )
+    callback: CallbackV1 | None = Field(
+        default=None, description="Instead of a goal: route the event straight to an action."
+    )
     trigger_source: TriggerSource
     integration_id: SubjectToken | None = Field(
         default=None,
@@ -105,7 +138,9 @@ class CreateTriggerV1(ContractModel):
     enabled: bool = True
 
 
-Clearable = Literal["name", "event_type", "response_integration_id", "response_channel_id"]
+Clearable = Literal[
+    "name", "goal", "callback", "event_type", "response_integration_id", "response_channel_id"
+]
 
 
 class UpdateTriggerV1(ContractModel):
@@ -114,13 +149,14 @@ class UpdateTriggerV1(ContractModel):
 
     trigger_id: SubjectToken
     goal: Goal | None = None
+    callback: CallbackV1 | None = None
     event_type: EventType | None = None
     event_filter: dict[str, JsonValue] | None = None
     response_type: ResponseType | None = None
     response_integration_id: SubjectToken | None = None
     response_channel_id: ChannelId | None = None
     name: Name | None = None
-    clear: list[Clearable] = Field(default_factory=list, max_length=4)
+    clear: list[Clearable] = Field(default_factory=list, max_length=6)
     expected_version: int | None = Field(
         default=None, ge=1, description="Refuse (`tentacle.trigger_invalid`) if not current."
     )
@@ -140,7 +176,8 @@ class TriggerV1(ContractModel):
     trigger_id: SubjectToken
     org_id: OrgId
     name: str | None = None
-    goal: str
+    goal: str | None = None
+    callback: CallbackV1 | None = None
     trigger_source: TriggerSource
     integration_id: str | None = None
     event_type: str | None = None

@@ -10,20 +10,22 @@ from datetime import datetime
 from typing import Any, Final
 
 from contracts.envelope import Actor
-from contracts.tentacle.triggers import ResponseType, TriggerSource, TriggerV1
+from contracts.tentacle.triggers import CallbackV1, ResponseType, TriggerSource, TriggerV1
 from tentacle.adapters.pg import Conn
 
 _COLUMNS: Final = """
-    org_id, id, name, goal, source, integration_id, event_type, event_filter, response_type,
-    response_integration_id, response_channel_id, enabled, version, fire_count, last_fired_at,
-    created_by, created_at, updated_at
+    org_id, id, name, goal, callback, source, integration_id, event_type, event_filter,
+    response_type, response_integration_id, response_channel_id, enabled, version, fire_count,
+    last_fired_at, created_by, created_at, updated_at
 """
 
 _INSERT: Final = f"""
     INSERT INTO triggers (org_id, id, name, goal, source, integration_id, event_type,
                           event_filter, response_type, response_integration_id,
-                          response_channel_id, enabled, created_by, created_at, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb, $14, $14)
+                          response_channel_id, enabled, created_by, created_at, updated_at,
+                          callback)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $13::jsonb, $14, $14,
+            $15::jsonb)
     RETURNING {_COLUMNS}
 """  # noqa: S608 - constant columns, bound values
 _GET: Final = f"SELECT {_COLUMNS} FROM triggers WHERE id = $1"  # noqa: S608
@@ -37,7 +39,7 @@ _UPDATE: Final = f"""
     UPDATE triggers SET name = $2, goal = $3, event_type = $4, event_filter = $5::jsonb,
                         response_type = $6, response_integration_id = $7,
                         response_channel_id = $8, enabled = $9, version = version + 1,
-                        updated_at = $10
+                        updated_at = $10, callback = $11::jsonb
      WHERE id = $1
     RETURNING {_COLUMNS}
 """  # noqa: S608 - constant columns, bound values
@@ -74,12 +76,17 @@ _ANSWERED: Final = """
 """
 
 
+def _callback(trigger: TriggerV1) -> Any:
+    return trigger.callback.model_dump(mode="json") if trigger.callback is not None else None
+
+
 def _view(row: Any) -> TriggerV1:
     return TriggerV1(
         trigger_id=row["id"],
         org_id=row["org_id"],
         name=row["name"],
         goal=row["goal"],
+        callback=CallbackV1.model_validate(row["callback"]) if row["callback"] else None,
         trigger_source=TriggerSource(row["source"]),
         integration_id=row["integration_id"],
         event_type=row["event_type"],
@@ -114,6 +121,7 @@ async def insert_trigger(conn: Conn, trigger: TriggerV1) -> TriggerV1:
         trigger.enabled,
         trigger.created_by.model_dump(mode="json"),
         trigger.created_at,
+        _callback(trigger),
     )
     return _view(row)
 
@@ -145,6 +153,7 @@ async def save_trigger(conn: Conn, trigger: TriggerV1, *, at: datetime) -> Trigg
         trigger.response_channel_id,
         trigger.enabled,
         at,
+        _callback(trigger),
     )
     return _view(row)
 
@@ -171,7 +180,7 @@ async def record_fire(
     trigger: TriggerV1,
     *,
     event_id: str,
-    task_id: str,
+    task_id: str | None,
     response_integration_id: str | None,
     response_channel_id: str | None,
     reply_sealed: bytes | None,

@@ -63,10 +63,10 @@ class EventFilter:
     conditions: tuple[Condition, ...]
 
     def matches(self, event: Mapping[str, Any]) -> bool:
-        return all(_holds(c, _lookup(event, c.path)) for c in self.conditions)
+        return all(_holds(c, lookup(event, c.path)) for c in self.conditions)
 
 
-_MISSING: Final = object()
+MISSING: Final = object()
 
 
 def _invalid(message: str) -> TriggerError:
@@ -80,7 +80,7 @@ def parse_filter(raw: Mapping[str, Any], source: TriggerSource) -> EventFilter:
     conditions: list[Condition] = []
     for name, condition in raw.items():
         field = ALIASES.get(name, name)
-        _check_field(field, source)
+        check_field(field, source)
         path = tuple(field.split("."))
         if isinstance(condition, dict):
             if not condition:
@@ -94,7 +94,7 @@ def parse_filter(raw: Mapping[str, Any], source: TriggerSource) -> EventFilter:
     return EventFilter(tuple(conditions))
 
 
-def _check_field(field: str, source: TriggerSource) -> None:
+def check_field(field: str, source: TriggerSource) -> None:
     if not _PATH.fullmatch(field) or field.count(".") >= MAX_DEPTH:
         raise _invalid(f"{field[:80]!r} is not a field path (dotted words, at most {MAX_DEPTH})")
     platform = source is TriggerSource.PLATFORM
@@ -137,11 +137,11 @@ def _operand(name: str, op: str, operand: Any) -> Any:
     return _scalar(name, operand)
 
 
-def _lookup(event: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+def lookup(event: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     value: Any = event
     for part in path:
         if not isinstance(value, Mapping) or part not in value:
-            return _MISSING
+            return MISSING
         value = value[part]
     return value
 
@@ -165,8 +165,8 @@ def _ordered(value: Any, operand: Any) -> tuple[Any, Any] | None:
 def _holds(c: Condition, value: Any) -> bool:
     op, operand = c.op, c.operand
     if op == "$exists":
-        return (value is not _MISSING and value is not None) is operand
-    if value is _MISSING:
+        return (value is not MISSING and value is not None) is operand
+    if value is MISSING:
         value = None
     if op == "$eq":
         return _same(value, operand)

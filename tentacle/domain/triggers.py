@@ -4,7 +4,9 @@ task a fire creates and what its answer says. Pure: no database, no bus."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from collections.abc import Mapping
 from typing import Any, Final
 
 from pydantic import JsonValue
@@ -19,10 +21,24 @@ from contracts.tentacle.events import (
 )
 from contracts.tentacle.objects import ObjectChangedV1
 from contracts.tentacle.trigger_errors import TriggerErrorCode
-from contracts.tentacle.triggers import ResponseType, TriggerSource, TriggerV1
+from contracts.tentacle.triggers import (
+    CallbackKind,
+    CallbackV1,
+    ResponseType,
+    TriggerSource,
+    TriggerV1,
+)
 from tentacle.domain.trigger_errors import TriggerError
-from tentacle.domain.trigger_filters import EventFilter, parse_filter
+from tentacle.domain.trigger_filters import (
+    ALIASES,
+    MISSING,
+    EventFilter,
+    check_field,
+    lookup,
+    parse_filter,
+)
 
+_PLACEHOLDER: Final = re.compile(r"\{([A-Za-z0-9_.-]{1,200})\}")
 _FIRE_NAMESPACE: Final = uuid.UUID("8e4b8f0a-5f0e-4c59-a0f6-7472696767e5")
 MAX_ANSWER: Final = 1900
 """Characters of a task's answer sent back (Discord refuses messages over 2000)."""
@@ -38,6 +54,12 @@ FINISHED: Final = {
 def check_trigger(trigger: TriggerV1) -> EventFilter:
     """The trigger's parsed filter, or a coded error saying what does not hang together."""
     source, response = trigger.trigger_source, trigger.response_type
+    if (trigger.goal is None) == (trigger.callback is None):
+        raise _incoherent("give exactly one of goal (run a task) or callback (route the event)")
+    if trigger.callback is not None:
+        if response is not ResponseType.NONE:
+            raise _incoherent("a callback answers nothing: response_type must be none")
+        _check_callback(trigger.callback, source)
     if source is TriggerSource.PLATFORM and trigger.integration_id is not None:
         raise _incoherent("platform events come from no integration: leave integration_id unset")
     if response is ResponseType.DISCORD_FOLLOWUP and source is not TriggerSource.DISCORD:
@@ -61,6 +83,28 @@ def check_trigger(trigger: TriggerV1) -> EventFilter:
             "response_integration_id (a custom webhook integration)"
         )
     return parse_filter(trigger.event_filter, source)
+
+
+def _check_callback(callback: CallbackV1, source: TriggerSource) -> None:
+    if callback.kind is CallbackKind.MESSAGE and callback.text is None:
+        raise _incoherent("a message callback needs its text")
+    for field in _PLACEHOLDER.findall(callback.text or ""):
+        try:
+            check_field(ALIASES.get(field, field), source)
+        except TriggerError as exc:
+            raise _incoherent(f"callback text: {exc}") from None
+
+
+def render(template: str, document: Mapping[str, Any]) -> str:
+    """`template` with each `{field}` replaced by the event's value (empty if it has none)."""
+
+    def value(match: re.Match[str]) -> str:
+        found = lookup(document, tuple(ALIASES.get(match[1], match[1]).split(".")))
+        if found is None or found is MISSING:
+            return ""
+        return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False)
+
+    return _PLACEHOLDER.sub(value, template)
 
 
 def _incoherent(message: str) -> TriggerError:

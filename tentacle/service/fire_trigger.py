@@ -14,17 +14,31 @@ triggers cannot feed themselves or each other forever.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from contracts.envelope import Meta
-from contracts.mimic.models import IntegrationEventV1
+from contracts.mimic.models import (
+    ActionV1,
+    ExecuteActionV1,
+    IntegrationEventV1,
+    PostWebhookV1,
+    SendMessageV1,
+)
+from contracts.mimic.subjects import ACTION_EXECUTE
 from contracts.tentacle.events import TaskEventV1
 from contracts.tentacle.models import CreateTaskV1, TaskConstraintsV1, task_id_for
 from contracts.tentacle.objects import ObjectChangedV1
 from contracts.tentacle.subjects import TASK_CREATE
-from contracts.tentacle.triggers import ResponseType, TriggerSource, TriggerV1
+from contracts.tentacle.triggers import (
+    CallbackKind,
+    CallbackV1,
+    ResponseType,
+    TriggerSource,
+    TriggerV1,
+)
 from shared.bus.codec import encode
 from shared.context import CallContext, new_stamp
 from shared.crypto import Binding
@@ -37,6 +51,7 @@ from tentacle.domain.triggers import (
     integration_context,
     integration_document,
     object_document,
+    render,
     task_finished_document,
 )
 from tentacle.service.deps import require_org
@@ -45,6 +60,7 @@ from tentacle.service.trigger_deps import TriggerDeps
 log = get_logger(__name__)
 
 REPLY_COLUMN = "reply_sealed"
+_CALLBACK_NAMESPACE: Final = uuid.UUID("c4f1b0d2-8a3e-4f57-b6a1-63616c6c6261")
 
 
 def reply_binding(org_id: str, trigger_id: str, event_id: str) -> Binding:
@@ -165,6 +181,9 @@ async def _fire(
     deps: TriggerDeps, tx: Tx, trigger: TriggerV1, occurrence: Occurrence
 ) -> str | None:
     org_id, event_id = trigger.org_id, occurrence.event_id
+    if trigger.callback is not None:
+        await _route(deps, tx, trigger, trigger.callback, occurrence)
+        return None  # no task: the action is the whole answer
     request_id = fire_request_id(trigger.trigger_id, event_id)
     task_id = task_id_for(org_id, request_id)
     sealed = None
@@ -187,6 +206,7 @@ async def _fire(
     if not fired:
         log.info("trigger.already_fired", trigger_id=trigger.trigger_id, event_id=event_id)
         return None
+    assert trigger.goal is not None  # checked: a goal or a callback
     request = CreateTaskV1(
         request_id=request_id,
         goal=trigger.goal,
@@ -204,3 +224,59 @@ async def _fire(
     tx.publish(encode(TASK_CREATE, request, stamp))
     log.info("trigger.fired", trigger_id=trigger.trigger_id, event_id=event_id, task_id=task_id)
     return task_id
+
+
+def callback_key(trigger_id: str, event_id: str) -> str:
+    """The idempotency key of a callback's action (mimic's `action_id` derives from it)."""
+    return f"trigger-callback:{trigger_id}:{event_id}"
+
+
+async def _route(
+    deps: TriggerDeps, tx: Tx, trigger: TriggerV1, callback: CallbackV1, occurrence: Occurrence
+) -> None:
+    """Carry out a callback: mimic's action command, staged with the fire row."""
+    fired = await store.record_fire(
+        tx.conn,
+        trigger,
+        event_id=occurrence.event_id,
+        task_id=None,
+        response_integration_id=None,
+        response_channel_id=None,
+        reply_sealed=None,
+        at=deps.clock(),
+    )
+    if not fired:
+        return
+    text = render(callback.text, occurrence.document) if callback.text else None
+    action: ActionV1
+    if callback.kind is CallbackKind.MESSAGE:
+        assert text is not None  # checked: a message callback has its text
+        # A template naming only absent fields renders empty; mimic refuses an empty message.
+        action = SendMessageV1(
+            text=text or "(empty)", channel_id=callback.channel_id or occurrence.channel_id
+        )
+    else:
+        action = PostWebhookV1(
+            event=occurrence.event_type,
+            payload={
+                "trigger_id": trigger.trigger_id,
+                "event_id": occurrence.event_id,
+                "text": text,
+                "event": occurrence.document,
+            },
+        )
+    key = callback_key(trigger.trigger_id, occurrence.event_id)
+    command = ExecuteActionV1(
+        idempotency_key=key,
+        integration_id=callback.integration_id,
+        action=action,
+        metadata={"trigger_id": trigger.trigger_id},
+    )
+    stamp = new_stamp(
+        "ExecuteActionV1",
+        org_id=trigger.org_id,
+        message_id="cb-" + str(uuid.uuid5(_CALLBACK_NAMESPACE, key)),
+        default_actor=trigger.created_by,
+    )
+    tx.publish(encode(ACTION_EXECUTE, command, stamp))
+    log.info("trigger.routed", trigger_id=trigger.trigger_id, event_id=occurrence.event_id)

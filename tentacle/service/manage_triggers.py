@@ -38,6 +38,7 @@ async def create_trigger(deps: TriggerDeps, request: CreateTriggerV1, meta: Meta
         org_id=org_id,
         name=request.name,
         goal=request.goal,
+        callback=request.callback,
         trigger_source=request.trigger_source,
         integration_id=request.integration_id,
         event_type=request.event_type,

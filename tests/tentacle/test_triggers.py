@@ -45,7 +45,11 @@ from shared.service import ServiceApp
 from tentacle.adapters.pg import TaskDb, ordered_publisher
 from tentacle.domain.triggers import fire_request_id
 from tentacle.service.answer_trigger import answer_key
-from tentacle.service.fire_trigger import fire_for_integration_event, fire_for_object_event
+from tentacle.service.fire_trigger import (
+    callback_key,
+    fire_for_integration_event,
+    fire_for_object_event,
+)
 from tentacle.service.trigger_deps import TriggerDeps
 from tests.tentacle.conftest import ORG, OTHER_ORG, Caller
 
@@ -412,3 +416,102 @@ async def test_object_triggers_fire_on_matching_changes_but_never_on_their_own_t
     finally:
         await pool.close()
     assert (await fetch(caller, trigger.trigger_id)).fire_count == 2
+
+
+# ---------------------------------------------------------------------------- routing
+def issue_event(repository: str = "acme/api") -> IntegrationEventV1:
+    return IntegrationEventV1(
+        event_id=new_id(),
+        integration_id="int-github-1",
+        provider="github",
+        event_type="issues_opened",
+        delivery_id=new_id(),
+        received_at=datetime.now(UTC),
+        channel_id=repository,
+        text="Crash on start",
+        actor=ExternalActorV1(id="7", name="ada"),
+        payload={"issue": {"number": 12, "labels": ["bug"]}},
+    )
+
+
+ROUTE: dict[str, Any] = {
+    "goal": None,
+    "trigger_source": "github",
+    "event_type": "issues_opened",
+    "event_filter": {"repository": "acme/api"},
+    "response_type": "none",
+}
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"goal": "also a task"}, "exactly one of goal"),
+        ({"callback": None}, "exactly one of goal"),
+        ({"response_type": "webhook", "response_integration_id": "x"}, "answers nothing"),
+        ({"callback": {"kind": "message", "integration_id": "s"}}, "needs its text"),
+        (
+            {"callback": {"kind": "message", "integration_id": "s", "text": "{titel}"}},
+            "no field 'titel'",
+        ),
+    ],
+)
+async def test_bad_routes_are_refused(
+    tentacle: ServiceApp, caller: Caller, fields: dict[str, Any], says: str
+) -> None:
+    values = {
+        **ROUTE,
+        "callback": {"kind": "message", "integration_id": "s", "text": "hi"},
+        **fields,
+    }
+    with pytest.raises(RemoteError) as caught:
+        await make(caller, **values)
+    assert caught.value.code == "tentacle.trigger_invalid"
+    assert says in str(caught.value)
+
+
+async def test_a_route_sends_its_callback_once_per_event_without_a_task(
+    tentacle: ServiceApp, bus: Bus, caller: Caller
+) -> None:
+    to_slack = await make(
+        caller,
+        **ROUTE,
+        callback={
+            "kind": "message",
+            "integration_id": "int-slack-1",
+            "channel_id": "C0123",
+            "text": "New issue in {repository} by {actor.name}: {text} {payload.issue.labels}",
+        },
+    )
+    to_hook = await make(
+        caller, **ROUTE, callback={"kind": "webhook", "integration_id": "int-hook-1"}
+    )
+    event = issue_event()
+    await publish_event(bus, event)
+    await publish_event(bus, event, message_id=new_id())  # redelivered
+    await publish_event(bus, issue_event("acme/other"))  # filtered out
+
+    async def routed() -> bool:
+        return len(await action_commands(bus)) >= 2
+
+    await eventually(routed, what="two callbacks staged")
+
+    async def consumed() -> bool:
+        info = await bus.js.consumer_info("MIMIC_WEBHOOKS", "tentacle-trigger-integrations")
+        return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+    await eventually(consumed, what="events consumed")
+    commands = {c.data.integration_id: c.data for c in await action_commands(bus)}
+    assert len(await action_commands(bus)) == 2
+    message = commands["int-slack-1"]
+    assert message.idempotency_key == callback_key(to_slack.trigger_id, event.event_id)
+    assert message.action.type == "send_message"
+    assert message.action.channel_id == "C0123"
+    assert message.action.text == 'New issue in acme/api by ada: Crash on start ["bug"]'
+    hook = commands["int-hook-1"].action
+    assert hook.type == "post_webhook"
+    assert hook.event == "issues_opened"
+    assert hook.payload["trigger_id"] == to_hook.trigger_id
+    assert hook.payload["event"]["payload"] == {"issue": {"number": 12, "labels": ["bug"]}}
+    assert (await caller.ask(TASK_LIST, ListTasksV1())).tasks == []
+    assert (await fetch(caller, to_slack.trigger_id)).fire_count == 1
