@@ -515,3 +515,54 @@ async def test_a_route_sends_its_callback_once_per_event_without_a_task(
     assert hook.payload["event"]["payload"] == {"issue": {"number": 12, "labels": ["bug"]}}
     assert (await caller.ask(TASK_LIST, ListTasksV1())).tasks == []
     assert (await fetch(caller, to_slack.trigger_id)).fire_count == 1
+
+
+@pytest.mark.parametrize(
+    ("provider", "response", "action_type"),
+    [("slack", "slack_message", "send_message"), ("webhook", "webhook", "post_webhook")],
+)
+async def test_answers_go_as_slack_messages_and_webhook_posts(
+    tentacle: ServiceApp,
+    bus: Bus,
+    caller: Caller,
+    provider: str,
+    response: str,
+    action_type: str,
+) -> None:
+    integration = f"int-{provider}-1"
+    trigger = await make(
+        caller,
+        trigger_source=provider,
+        event_filter={"text": {"$contains": "joke"}},
+        response_type=response,
+    )
+    event = IntegrationEventV1(
+        event_id=new_id(),
+        integration_id=integration,
+        provider=provider,
+        event_type="message",
+        delivery_id=new_id(),
+        received_at=datetime.now(UTC),
+        channel_id="C0999",
+        text="tell me a joke",
+        payload={},
+    )
+    await publish_event(bus, event)
+    task_id = task_id_for(ORG, fire_request_id(trigger.trigger_id, event.event_id))
+    done = await caller.wait(task_id, timeout=60)
+
+    async def answered() -> bool:
+        return len(await action_commands(bus)) >= 1
+
+    await eventually(answered, what="an answer staged for mimic")
+    [command] = await action_commands(bus)
+    assert command.data.integration_id == integration
+    action = command.data.action
+    assert action.type == action_type
+    if action_type == "send_message":
+        assert action.channel_id == "C0999"
+        assert action.text == done.task.summary
+    else:
+        assert action.payload["task_id"] == task_id
+        assert action.payload["status"] == "completed"
+        assert action.payload["text"] == done.task.summary

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from contracts.envelope import ErrorV1
+from contracts.tentacle.events import CompletedDetailV1, FailedDetailV1, TaskEventKind, TaskEventV1
+from contracts.tentacle.models import TaskStatus, TerminalReason
 from contracts.tentacle.triggers import TriggerSource
 from tentacle.domain.trigger_errors import TriggerError
 from tentacle.domain.trigger_filters import parse_filter
+from tentacle.domain.triggers import MAX_ANSWER, answer_text
 
 PING: dict[str, Any] = {
     "event_type": "application_command",
@@ -86,3 +91,29 @@ def test_malformed_filters_are_refused_with_a_code(
         parse_filter(raw, source)
     assert caught.value.code == "tentacle.trigger_filter_invalid"
     assert says in str(caught.value)
+
+
+def test_answers_say_what_the_task_gave_or_why_it_failed() -> None:
+    def ended(kind: TaskEventKind, status: TaskStatus, detail: Any) -> TaskEventV1:
+        return TaskEventV1(
+            org_id="acme",
+            task_id="t1",
+            seq=5,
+            kind=kind,
+            status=status,
+            occurred_at=datetime.now(UTC),
+            detail=detail,
+        )
+
+    done = ended(TaskEventKind.COMPLETED, TaskStatus.COMPLETED, CompletedDetailV1(summary="42"))
+    assert answer_text(done) == "42"
+    long = CompletedDetailV1(result={"text": "x" * 5000})
+    assert (
+        len(answer_text(ended(TaskEventKind.COMPLETED, TaskStatus.COMPLETED, long))) == MAX_ANSWER
+    )
+    failed = FailedDetailV1(
+        reason=TerminalReason.STEP_FAILED,
+        error=ErrorV1(code="tentacle.step_failed", message="the site was down"),
+    )
+    text = answer_text(ended(TaskEventKind.FAILED, TaskStatus.FAILED, failed))
+    assert text == "Sorry, that did not work: the site was down"
