@@ -11,7 +11,8 @@ How the inbox talks to Flux:
 2. **Follow** `CHAT_STREAMED.filter(org_id=..., conversation_id=...)`: every event of every reply
    in that conversation, as `ChatEventV1`. `seq` numbers one reply's events 1, 2, 3, ... without
    gaps (a reply resumed after an approval carries on counting), so a client orders them and
-   notices a gap. Kinds, in the order they can come:
+   notices a gap; the same `(reply_id, seq)` can arrive twice on a plain NATS subscription
+   (JetStream consumers get it once), so keep the first. Kinds, in the order they can come:
 
    * `started`: the reply began (or resumed after an approval);
    * `delta`: the next piece of the assistant's text, token by token (concatenate them);

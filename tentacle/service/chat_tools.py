@@ -61,6 +61,13 @@ from contracts.tentacle.models import (
     TaskStatus,
     TaskV1,
 )
+from contracts.tentacle.triggers import (
+    TRIGGER_CREATE,
+    CreateTriggerV1,
+    ResponseType,
+    TriggerSource,
+    TriggerV1,
+)
 from shared.bus import Bus, RemoteError
 from shared.errors import FluxosError
 from shared.llm import BudgetScope, ChatRequest, LLMGateway
@@ -439,10 +446,26 @@ class ToolBox:
         )
 
     async def _create_triggered_task(self, context: ToolContext, a: dict[str, Any]) -> JsonValue:
-        raise _Refused(
-            ChatErrorCode.TOOL_NOT_AVAILABLE,
-            "triggered tasks are not available on this platform yet; nothing was created",
+        request = CreateTriggerV1(
+            goal=a["goal"],
+            trigger_source=TriggerSource(a["trigger_source"]),
+            integration_id=a.get("integration_id"),
+            event_type=a.get("event_type"),
+            event_filter=a.get("event_filter", {}),
+            response_type=ResponseType(a.get("response_type", "none")),
+            name=a.get("name"),
         )
+        trigger: TriggerV1 = await self._ask(TRIGGER_CREATE, request, context)
+        return {
+            "trigger_id": trigger.trigger_id,
+            "goal": trigger.goal,
+            "trigger_source": trigger.trigger_source.value,
+            "integration_id": trigger.integration_id,
+            "event_type": trigger.event_type,
+            "event_filter": trigger.event_filter,
+            "response_type": trigger.response_type.value,
+            "enabled": trigger.enabled,
+        }
 
 
 class _Refused(Exception):

@@ -61,6 +61,10 @@ class ChatClient:
 
     async def _on(self, msg: Msg) -> None:
         event = decode(CHAT_STREAMED, msg.data, strict=True, max_bytes=1 << 24).data
+        # A plain subscriber can see an event twice (the outbox relay may publish a row the
+        # writer published already; JetStream keeps one, core NATS delivers both): seq tells.
+        if any(e.seq == event.seq for e in self.events[event.reply_id]):
+            return
         self.events[event.reply_id].append(event)
         self._arrived.set()
 

@@ -119,7 +119,8 @@ def _trigger_plan(text: str, provider: str) -> dict[str, Any]:
     notify_me = lowered.startswith("notify me") or not clause
     if notify_me:
         thing = "new GitHub issue" if arguments.get("event_type") == "issues_opened" else "event"
-        arguments["goal"] = f"Tell me about the {thing}: who, what and a one-line summary"
+        # The result reaches the user as the task's own message in the inbox.
+        arguments["goal"] = f"Write me a one-line note about the {thing}"
         arguments["response_type"] = "none"
     else:
         arguments["goal"] = clause[0].upper() + clause[1:]
@@ -163,6 +164,8 @@ def _recurring(turn: _Turn, provider: str) -> OfflineReply:
     )
     if plan.get("event_type") == "issues_opened":
         when = "a new issue is created on GitHub"
+    if plan["response_type"] == "none":
+        return _say(f"Done! I'll let you know whenever {when}.")
     return _say(f"Done! I'll {what} whenever {when}.")
 
 
