@@ -123,10 +123,32 @@ async def _ensure_database(admin: Any, database: str, owner: str) -> None:
     await _ddl(admin, "REVOKE ALL ON DATABASE %I FROM PUBLIC", database)
 
 
+LEAKPROOF_FUNCTIONS: Final = (
+    "jsonb_contains(jsonb, jsonb)",
+    "jsonb_exists(jsonb, text)",
+    "arrayoverlap(anyarray, anyarray)",
+    "arraycontains(anyarray, anyarray)",
+    "ts_match_vq(tsvector, tsquery)",
+)
+"""Operators behind GIN index searches (JSON containment, array overlap, full-text match).
+
+Under row-level security PostgreSQL may only use an index for a condition whose function is
+LEAKPROOF (it runs before the tenant policy), and these built-ins are not marked so: without
+this, every containment filter and full-text search on a tenant table scans the tenant's rows.
+They raise no error that depends on a row's data (documents are depth-bounded by their
+services), so they reveal nothing beyond their result. Marking needs a superuser; where the
+admin is not one, tenant queries stay correct, only slower."""
+
+
 async def _prepare_inside(conn: Any, owner: str, extensions: Sequence[str]) -> None:
     # Extensions need the admin's privileges (vector is not a trusted extension).
     for extension in extensions:
         await _ddl(conn, "CREATE EXTENSION IF NOT EXISTS %I", extension)
+    for signature in LEAKPROOF_FUNCTIONS:
+        try:
+            await conn.execute(f"ALTER FUNCTION pg_catalog.{signature} LEAKPROOF")
+        except asyncpg.InsufficientPrivilegeError:
+            log.warning("cannot mark %s leakproof (the admin is not a superuser)", signature)
     # Before PostgreSQL 15 PUBLIC could create objects in schema public; the owner is made
     # explicit so the service owns what it creates whatever the server's version.
     await _ddl(conn, "ALTER SCHEMA public OWNER TO %I", owner)
