@@ -10,6 +10,7 @@ from typing import Any, Final
 
 import asyncpg
 
+from shared.db.errors import DatabaseTimeout
 from tentacle.adapters import object_store
 from tentacle.adapters.object_store import Order
 from tentacle.adapters.pg import TaskDb
@@ -44,6 +45,6 @@ class ObjectWorkspace:
                     limit=query.limit,
                     cursor=None,
                 )
-        except (FilterInvalid, asyncpg.QueryCanceledError) as exc:
+        except (FilterInvalid, asyncpg.QueryCanceledError, DatabaseTimeout) as exc:
             raise WorkspaceUnavailable(f"the workspace cannot answer: {exc}") from exc
         return [object_store.to_object(r).model_dump(mode="json") for r in page.rows]

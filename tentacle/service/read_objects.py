@@ -24,6 +24,7 @@ from contracts.tentacle.objects import (
     SearchObjectsV1,
 )
 from contracts.tentacle.workspace_errors import WorkspaceErrorCode as E
+from shared.db.errors import DatabaseTimeout
 from tentacle.adapters import object_store
 from tentacle.adapters.object_store import CursorInvalid, Order, Page
 from tentacle.domain.object_filters import FilterInvalid
@@ -39,7 +40,7 @@ async def _bounded(deps: Deps, org_id: str) -> AsyncIterator[Any]:
         async with deps.db.transaction(org_id=org_id) as tx:
             await object_store.limit_statement(tx.conn, QUERY_TIMEOUT_MS)
             yield tx.conn
-    except asyncpg.QueryCanceledError:
+    except (asyncpg.QueryCanceledError, DatabaseTimeout):  # the pool translates the former
         raise WorkspaceError(
             E.QUERY_TIMEOUT, f"the query ran longer than {QUERY_TIMEOUT_MS} ms; narrow it"
         ) from None
