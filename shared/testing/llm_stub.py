@@ -25,13 +25,16 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 @dataclass
 class Scripted:
     text: str | None = "stub reply"
-    tool_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    tool_calls: list[tuple[str, dict[str, Any] | str]] = field(default_factory=list)
+    """(name, arguments); arguments given as a string are sent as they are (even if not JSON)."""
     prompt_tokens: int = 100
     completion_tokens: int = 20
     status: int = 200
     error_message: str = ""
     retry_after: float | None = None
     delay: float = 0.0
+    word_delay: float = 0.0
+    """Pause between streamed words (a slow model, for tests that act mid-stream)."""
 
 
 class OpenAIStub:
@@ -94,7 +97,7 @@ class OpenAIStub:
                 {
                     "id": f"call_{i}",
                     "type": "function",
-                    "function": {"name": name, "arguments": json.dumps(args)},
+                    "function": {"name": name, "arguments": _arguments(args)},
                 }
                 for i, (name, args) in enumerate(reply.tool_calls)
             ]
@@ -131,7 +134,7 @@ class OpenAIStub:
         for word in (reply.text or "").split(" "):
             if word:
                 yield chunk({"content": word + " "})
-                await asyncio.sleep(0)
+                await asyncio.sleep(reply.word_delay)
         for i, (name, args) in enumerate(reply.tool_calls):
             yield chunk(
                 {
@@ -140,7 +143,7 @@ class OpenAIStub:
                             "index": i,
                             "id": f"call_{i}",
                             "type": "function",
-                            "function": {"name": name, "arguments": json.dumps(args)},
+                            "function": {"name": name, "arguments": _arguments(args)},
                         }
                     ]
                 }
@@ -171,6 +174,10 @@ class OpenAIStub:
         raw = [(b - 127.5) / 127.5 for b in digest[: self.embedding_dimensions]]
         norm = sum(v * v for v in raw) ** 0.5 or 1.0
         return [v / norm for v in raw]
+
+
+def _arguments(args: dict[str, Any] | str) -> str:
+    return args if isinstance(args, str) else json.dumps(args)
 
 
 def _error_type(status: int) -> str:
