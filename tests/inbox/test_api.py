@@ -284,3 +284,23 @@ async def test_rate_limits(platform: Platform) -> None:
     assert limited.json()["error"]["code"] == "inbox.rate_limited"
     assert limited.headers["retry-after"] == "1"
     assert (await http.get("/health")).status_code == 200
+
+
+async def test_cookie_sessions_refuse_other_sites(platform: Platform) -> None:
+    ada = await platform.sign_up("ada")
+    browser = platform.client(cookies={"fluxos_access": ada.access})
+    assert (await browser.get("/api/v1/conversations")).status_code == 200
+    forged = await browser.post(
+        "/api/v1/conversations", json={"text": "hi"}, headers={"Origin": "https://evil.example"}
+    )
+    assert forged.status_code == 403
+    assert forged.json()["error"]["code"] == "inbox.forbidden"
+    page = await browser.post(
+        "/c", data={"text": "hi"}, headers={"Origin": "https://evil.example", "Accept": "text/html"}
+    )
+    assert page.status_code == 403
+    assert (await ada.ok("GET", "/api/v1/conversations"))["conversations"] == []
+    same_site = await browser.post(
+        "/api/v1/conversations", json={"text": "hi"}, headers={"Origin": platform.url}
+    )
+    assert same_site.status_code == 201

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from inbox.entrypoints.http import (
     auth_routes,
@@ -12,10 +15,12 @@ from inbox.entrypoints.http import (
 )
 from inbox.entrypoints.http.errors import install_error_handlers
 from inbox.entrypoints.http.limits import BodyLimit, RateLimit, TokenBuckets
+from inbox.entrypoints.web import pages
 from inbox.service.context import Inbox
 from inbox.service.live import Hub
 from inbox.settings import InboxSettings
 
+STATIC = Path(__file__).parent.parent / "web" / "static"
 AUTH_PREFIXES = ("/api/v1/auth/", "/login", "/signup")
 UPLOAD_PREFIXES = ("/api/v1/files/upload",)
 
@@ -45,6 +50,8 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
     )
     for module in (auth_routes, task_routes, conversation_routes, stream_routes):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Final
 
 from fastapi import Depends, Request
 
-from inbox.domain.errors import Unauthenticated
+from inbox.domain.errors import Forbidden, Unauthenticated
 from inbox.service.auth import Principal, authenticate
 from inbox.service.context import Inbox
 
@@ -37,7 +37,20 @@ async def get_principal(request: Request, inbox: Annotated[Inbox, Depends(get_in
     credential = credential_of(request)
     if not credential:
         raise Unauthenticated("sign in, or send a bearer token or an API key")
+    if "authorization" not in request.headers and "x-api-key" not in request.headers:
+        check_same_origin(request)  # a cookie rides along with any site's request
     return await authenticate(inbox, credential)
+
+
+def check_same_origin(request: Request) -> None:
+    """Refuse a change that a page of another site asked the browser to make."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return  # browsers send Origin on every cross-site POST; its absence is not a browser
+    if origin != f"{request.url.scheme}://{request.url.netloc}":
+        raise Forbidden("this request came from another site")
 
 
 def client_ip(request: Request) -> str | None:

@@ -6,11 +6,12 @@ Codes are stable (`inbox.*`, or the code of the service that refused, e.g. `inkp
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from inbox.domain.errors import InboxError, http_status
@@ -44,15 +45,36 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def wants_html(request: Request) -> bool:
+    """A person's browser on a page (not the API): answer with a page they can read."""
+    path = request.url.path
+    return not path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def error_page(status: int, code: str, message: str) -> HTMLResponse:
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="stylesheet" href="/static/app.css"><title>Error</title></head><body><main>'
+        f'<p class="error" role="alert" data-code="{html.escape(code)}">{html.escape(message)}</p>'
+        '<p><a href="/inbox">Back to the inbox</a></p></main></body></html>'
+    )
+    return HTMLResponse(body, status_code=status)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InboxError)
-    async def inbox_error(_: Request, exc: InboxError) -> JSONResponse:
+    async def inbox_error(request: Request, exc: InboxError) -> Response:
         headers = {"Retry-After": "1"} if http_status(exc) in (429, 503) else None
+        if wants_html(request):
+            return error_page(http_status(exc), exc.code, exc.message)
         return error_response(http_status(exc), exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(FluxosError)
-    async def fluxos_error(_: Request, exc: FluxosError) -> JSONResponse:
+    async def fluxos_error(request: Request, exc: FluxosError) -> Response:
         coded = as_http_error(exc)
+        if wants_html(request):
+            return error_page(http_status(coded), coded.code, coded.message)
         return error_response(http_status(coded), coded.code, coded.message, coded.details)
 
     @app.exception_handler(RequestValidationError)
