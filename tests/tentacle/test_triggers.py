@@ -51,7 +51,7 @@ from tentacle.service.fire_trigger import (
     fire_for_object_event,
 )
 from tentacle.service.trigger_deps import TriggerDeps
-from tests.tentacle.conftest import ORG, OTHER_ORG, Caller
+from tests.tentacle.conftest import ORG, OTHER_ORG, Caller, Start
 
 DISCORD_INTEGRATION = "int-discord-1"
 
@@ -566,3 +566,25 @@ async def test_answers_go_as_slack_messages_and_webhook_posts(
         assert action.payload["task_id"] == task_id
         assert action.payload["status"] == "completed"
         assert action.payload["text"] == done.task.summary
+
+
+async def test_two_running_replicas_fire_a_redelivered_event_once(
+    start_tentacle: Start, bus: Bus, caller: Caller
+) -> None:
+    await start_tentacle()
+    await start_tentacle()
+    trigger = await make(caller, response_type="none")
+    event = ping_event()
+    # The same event arriving five times (as redeliveries past JetStream's duplicate window
+    # would), spread over both replicas by the shared durable consumer.
+    await asyncio.gather(*(publish_event(bus, event, message_id=new_id()) for _ in range(5)))
+    task_id = task_id_for(ORG, fire_request_id(trigger.trigger_id, event.event_id))
+    await caller.wait(task_id, timeout=60)
+
+    async def consumed() -> bool:
+        info = await bus.js.consumer_info("MIMIC_WEBHOOKS", "tentacle-trigger-integrations")
+        return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+    await eventually(consumed, what="events consumed")
+    assert (await fetch(caller, trigger.trigger_id)).fire_count == 1
+    assert [t.task_id for t in (await caller.ask(TASK_LIST, ListTasksV1())).tasks] == [task_id]
