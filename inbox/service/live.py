@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
+import json
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -34,6 +35,24 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 _CATCH_UP_BATCH = 200
+_BODY_CACHE = 4096
+
+
+def sse_body(entry: FeedEntryV1) -> bytes:
+    """The `event:` and `data:` lines of an entry (the `id:` line is per person)."""
+    data = json.dumps(
+        {
+            "seq": entry.seq,
+            "kind": entry.kind.value,
+            "conversation_id": entry.conversation_id,
+            "task_id": entry.task_id,
+            "data": entry.data,
+            "source_at": entry.source_at.isoformat() if entry.source_at else None,
+            "at": entry.at.isoformat(),
+        },
+        separators=(",", ":"),
+    )
+    return f"event: {entry.kind.value}\ndata: {data}\n\n".encode()
 
 
 @dataclass(eq=False)
@@ -65,6 +84,8 @@ class Stream:
 class Hub:
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
+        # Each entry's SSE body, encoded once for all the org's streams (only the id differs).
+        self._bodies: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self.streams: dict[str, set[Stream]] = {}
         self.heads: dict[str, int] = {}
         self._sub: Subscription | None = None
@@ -100,6 +121,16 @@ class Hub:
             self.heads[org] = entry.seq
         for stream in self.streams.get(org, ()):
             stream.offer(entry)
+
+    def body(self, entry: FeedEntryV1) -> bytes:
+        key = (entry.org_id, entry.seq)
+        found = self._bodies.get(key)
+        if found is None:
+            found = sse_body(entry)
+            self._bodies[key] = found
+            if len(self._bodies) > _BODY_CACHE:
+                self._bodies.popitem(last=False)
+        return found
 
     def check_capacity(self) -> None:
         if self.count >= self.inbox.settings.sse_max_streams:

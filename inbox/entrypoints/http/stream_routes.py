@@ -10,7 +10,6 @@ Closing the stream only closes the stream: nothing it showed is cancelled.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -70,18 +69,6 @@ async def _events(
                 yield b": heartbeat\n\n"
                 continue
             event_id = ids.make(stream.org_id, stream.user_id, entry.seq)
-            body = json.dumps(
-                {
-                    "seq": entry.seq,
-                    "kind": entry.kind.value,
-                    "conversation_id": entry.conversation_id,
-                    "task_id": entry.task_id,
-                    "data": entry.data,
-                    "source_at": entry.source_at.isoformat() if entry.source_at else None,
-                    "at": entry.at.isoformat(),
-                },
-                separators=(",", ":"),
-            )
-            yield f"id: {event_id}\nevent: {entry.kind.value}\ndata: {body}\n\n".encode()
+            yield b"id: " + event_id.encode() + b"\n" + hub.body(entry)
     finally:
         hub.close(stream)
