@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from contracts.tentacle.models import TaskStatus
+from contracts.tentacle.models import ListTasksV1, TaskStatus
 from contracts.tentacle.schedules import (
     SCHEDULE_CREATE,
     SCHEDULE_DELETE,
@@ -24,6 +24,7 @@ from contracts.tentacle.schedules import (
     ScheduleRefV1,
     ScheduleV1,
 )
+from contracts.tentacle.subjects import TASK_LIST
 from shared.bus import Bus, RemoteError
 from shared.db.urls import to_asyncpg_dsn
 from shared.service import ServiceApp
@@ -186,3 +187,22 @@ async def test_a_disabled_schedule_never_runs(
     await caller.ask(SCHEDULE_DISABLE, ScheduleRefV1(schedule_id=active.schedule_id))
     assert await sweep(replicas, at(9, day=3)) == []
     assert (await fetch(caller, active.schedule_id)).run_count == 0
+
+
+async def test_the_service_sweeps_schedules_on_its_own(
+    tentacle: ServiceApp, caller: Caller
+) -> None:
+    # A real-clock occurrence a moment from now, for the service's background sweep.
+    start = datetime.now(UTC) + timedelta(seconds=2)
+    schedule = await make(
+        caller, cron=None, interval_seconds=3600, timezone="UTC", start_at=start.isoformat()
+    )
+    deadline = asyncio.get_running_loop().time() + 60
+    while (current := await fetch(caller, schedule.schedule_id)).run_count == 0:
+        assert asyncio.get_running_loop().time() < deadline, "the sweep never ran it"
+        await asyncio.sleep(0.2)
+    assert current.last_run_at == schedule.next_run_at
+    tasks = await caller.ask(TASK_LIST, ListTasksV1())
+    [task] = tasks.tasks
+    assert task.goal == "Tell a programming joke"
+    await caller.wait(task.task_id, timeout=60)

@@ -588,3 +588,23 @@ async def test_two_running_replicas_fire_a_redelivered_event_once(
     await eventually(consumed, what="events consumed")
     assert (await fetch(caller, trigger.trigger_id)).fire_count == 1
     assert [t.task_id for t in (await caller.ask(TASK_LIST, ListTasksV1())).tasks] == [task_id]
+
+
+async def test_a_trigger_does_not_fire_for_an_event_older_than_itself(
+    tentacle: ServiceApp, bus: Bus, caller: Caller
+) -> None:
+    event = ping_event()  # received now, before the trigger exists
+    await asyncio.sleep(0.01)
+    trigger = await make(caller)
+    url = tentacle.db.engine.url.render_as_string(hide_password=False)
+    pool = TaskDb(lambda: to_asyncpg_dsn(url), ordered_publisher(bus.publish_message))
+    await pool.connect()
+    try:
+        deps = TriggerDeps(db=pool, platform=tentacle.settings.platform)
+        stamp = new_stamp("IntegrationEventV1", org_id=ORG, default_actor=system_actor("mimic"))
+        assert await fire_for_integration_event(deps, event, stamp.to_meta()) == []
+        fresh = event.model_copy(update={"event_id": new_id(), "received_at": datetime.now(UTC)})
+        assert len(await fire_for_integration_event(deps, fresh, stamp.to_meta())) == 1
+    finally:
+        await pool.close()
+    assert (await fetch(caller, trigger.trigger_id)).fire_count == 1
