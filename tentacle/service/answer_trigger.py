@@ -23,6 +23,7 @@ from contracts.tentacle.events import TaskEventV1
 from contracts.tentacle.triggers import ResponseType
 from shared.bus.codec import encode
 from shared.context import new_stamp, system_actor
+from shared.errors import PermanentError
 from shared.logging import get_logger
 from tentacle.adapters import trigger_store as store
 from tentacle.domain.triggers import FINISHED, answer_text
@@ -86,8 +87,13 @@ def _action(
         sealed = fire["reply_sealed"]
         if sealed is not None:
             binding = reply_binding(event.org_id, fire["trigger_id"], fire["event_id"])
-            reply = ReplyHandleV1.model_validate_json(deps.keyring.decrypt(bytes(sealed), binding))
-            return ReplyInteractionV1(reply=reply, text=text)
+            try:
+                handle = deps.keyring.decrypt(bytes(sealed), binding)
+            except PermanentError:  # the key is gone or the row was moved: use the channel
+                log.warning("trigger.reply_unreadable", task_id=event.task_id, exc_info=True)
+            else:
+                reply = ReplyHandleV1.model_validate_json(handle)
+                return ReplyInteractionV1(reply=reply, text=text)
         return SendMessageV1(text=text, channel_id=channel) if channel else None
     if response is ResponseType.SLACK_MESSAGE:
         return SendMessageV1(text=text, channel_id=channel) if channel else None

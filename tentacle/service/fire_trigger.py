@@ -42,6 +42,7 @@ from contracts.tentacle.triggers import (
 from shared.bus.codec import encode
 from shared.context import CallContext, new_stamp
 from shared.crypto import Binding
+from shared.errors import PermanentError
 from shared.logging import get_logger
 from tentacle.adapters import trigger_store as store
 from tentacle.adapters.pg import Tx
@@ -189,7 +190,10 @@ async def _fire(
     sealed = None
     if occurrence.reply is not None and trigger.response_type is not ResponseType.NONE:
         binding = reply_binding(org_id, trigger.trigger_id, event_id)
-        sealed = deps.keyring.encrypt(occurrence.reply, binding)
+        try:
+            sealed = deps.keyring.encrypt(occurrence.reply, binding)
+        except PermanentError:  # no key configured: answer in the channel instead
+            log.warning("trigger.reply_not_kept", trigger_id=trigger.trigger_id, exc_info=True)
     # The task's own execution tree, whose root the fire remembers (see the module's note).
     tree = CallContext.root(actor=trigger.created_by, org_id=org_id)
     fired = await store.record_fire(

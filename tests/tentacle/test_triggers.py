@@ -608,3 +608,32 @@ async def test_a_trigger_does_not_fire_for_an_event_older_than_itself(
     finally:
         await pool.close()
     assert (await fetch(caller, trigger.trigger_id)).fire_count == 1
+
+
+async def test_without_an_encryption_key_the_answer_goes_to_the_channel(
+    tentacle: ServiceApp, bus: Bus, caller: Caller
+) -> None:
+    await make(caller)
+    url = tentacle.db.engine.url.render_as_string(hide_password=False)
+    keyless = tentacle.settings.platform.model_copy(
+        update={"secret_key": None, "encryption_keys": None}
+    )
+    pool = TaskDb(lambda: to_asyncpg_dsn(url), ordered_publisher(bus.publish_message))
+    await pool.connect()
+    try:
+        deps = TriggerDeps(db=pool, platform=keyless)
+        event = ping_event()
+        stamp = new_stamp("IntegrationEventV1", org_id=ORG, default_actor=system_actor("mimic"))
+        [task_id] = await fire_for_integration_event(deps, event, stamp.to_meta())
+    finally:
+        await pool.close()
+    done = await caller.wait(task_id, timeout=60)
+
+    async def answered() -> bool:
+        return len(await action_commands(bus)) >= 1
+
+    await eventually(answered, what="an answer staged for mimic")
+    [command] = await action_commands(bus)
+    assert command.data.action.type == "send_message"
+    assert command.data.action.channel_id == "998877"
+    assert command.data.action.text == done.task.summary
