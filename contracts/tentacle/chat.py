@@ -14,7 +14,8 @@ How the inbox talks to Flux:
    notices a gap; the same `(reply_id, seq)` can arrive twice on a plain NATS subscription
    (JetStream consumers get it once), so keep the first. Kinds, in the order they can come:
 
-   * `started`: the reply began (or resumed after an approval);
+   * `started`: the reply began (or resumed after an approval); after a crash or a retry
+     the interrupted round runs again, and `discard_after_seq` says which deltas to drop;
    * `delta`: the next piece of the assistant's text, token by token (concatenate them);
    * `tool_call`: the model called a tool (name and arguments as it wrote them);
    * `tool_result`: what the tool answered (`ok` false with a stable `error.code` if it failed:
@@ -190,7 +191,12 @@ class StartedDetailV1(ContractModel):
     kind: Literal["started"] = "started"
     model: str
     offline: bool = Field(description="The built-in offline model answers (no API key set).")
-    resumed: bool = Field(default=False, description="Carrying on after an approval.")
+    resumed: bool = Field(default=False, description="Carrying on (after an approval, a retry).")
+    discard_after_seq: int | None = Field(
+        default=None,
+        description="The reply's last round was cut off (its worker stopped) and runs again: "
+        "drop the text of this reply's deltas numbered above this seq.",
+    )
 
 
 class DeltaDetailV1(ContractModel):

@@ -25,7 +25,7 @@ from tentacle.adapters.pg import Conn
 
 _REPLY_COLUMNS: Final = """
     org_id, reply_id, conversation_id, message_id, text_digest, status, pending, error,
-    event_seq, rounds, cancel_requested, actor, created_at, updated_at
+    event_seq, rounds, round_seq, cancel_requested, actor, created_at, updated_at
 """
 _INSERT_REPLY: Final = f"""
     INSERT INTO chat_replies (org_id, reply_id, conversation_id, message_id, text_digest,
@@ -59,7 +59,7 @@ _SET_STATE: Final = f"""
 """  # noqa: S608 - constant columns, bound values
 _NEXT_ROUND: Final = """
     UPDATE chat_replies SET rounds = rounds + 1, event_seq = greatest(event_seq, $2),
-           updated_at = $3
+           round_seq = $2, updated_at = $3
      WHERE reply_id = $1
     RETURNING rounds
 """
@@ -108,6 +108,8 @@ class ReplyRow:
     error: dict[str, Any] | None
     event_seq: int
     rounds: int
+    round_seq: int
+    """The reply's event seq when its latest round began (its text streams after it)."""
     cancel_requested: datetime | None
     actor: Actor
     created_at: datetime
@@ -155,6 +157,7 @@ def _reply(row: Any) -> ReplyRow:
         error=_json(row["error"]),
         event_seq=row["event_seq"],
         rounds=row["rounds"],
+        round_seq=row["round_seq"],
         cancel_requested=row["cancel_requested"],
         actor=Actor.model_validate(_json(row["actor"])),
         created_at=row["created_at"],

@@ -36,6 +36,7 @@ chat_replies = Table(
     Column("error", JSONB, nullable=True),
     Column("event_seq", Integer, nullable=False, server_default="0"),
     Column("rounds", Integer, nullable=False, server_default="0"),
+    Column("round_seq", Integer, nullable=False, server_default="0"),
     Column("cancel_requested", DateTime(timezone=True), nullable=True),
     Column("actor", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -44,6 +44,7 @@ from shared.llm.errors import LLMUnavailable
 from shared.logging import get_logger
 from tentacle.adapters import chat_store as store
 from tentacle.adapters.chat_store import ReplyRow
+from tentacle.adapters.chat_stream import last_streamed_seq
 from tentacle.domain.flux_prompt import TurnContext, messages_for, unanswered
 from tentacle.domain.flux_tools import BY_NAME, TOOLS
 from tentacle.service.chat_deps import ChatDeps, Emitter
@@ -74,16 +75,24 @@ async def run_reply(deps: ChatDeps, org_id: str, reply_id: str, *, last_attempt:
         conversation_id=reply.conversation_id,
         reply_id=reply_id,
         message_id=reply.message_id,
-        seq=reply.event_seq,
+        seq=max(
+            reply.event_seq,
+            await last_streamed_seq(deps.bus, org_id, reply.conversation_id, reply_id),
+        ),
     )
     cancel = deps.cancels.setdefault(reply_id, asyncio.Event())
     try:
+        async with deps.db.transaction(org_id=org_id) as tx:
+            turns = await store.turns(tx.conn, reply.conversation_id, deps.history_turns)
+        answers = sum(1 for t in turns if t.role is ChatRole.ASSISTANT and t.reply_id == reply_id)
         model = deps.gateway.model_for(TASK_TYPE)
         await emit.now(
             StartedDetailV1(
                 model=model,
                 offline=deps.gateway.is_offline(model),
                 resumed=reply.event_seq > 0,
+                # A round began (its counter moved) but its answer was never recorded.
+                discard_after_seq=reply.round_seq if answers < reply.rounds else None,
             )
         )
         await _loop(deps, emit, reply, cancel)

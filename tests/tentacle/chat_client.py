@@ -49,6 +49,8 @@ class ChatClient:
         self.events: dict[str, list[ChatEventV1]] = defaultdict(list)
         self._sub: Subscription | None = None
         self._arrived = asyncio.Event()
+        self.collisions: list[tuple[ChatEventV1, ChatEventV1]] = []
+        """Two different events numbered alike: a broken sequence."""
 
     async def __aenter__(self) -> ChatClient:
         subject = CHAT_STREAMED.filter(org_id=self.org_id, conversation_id=self.conversation_id)
@@ -63,7 +65,10 @@ class ChatClient:
         event = decode(CHAT_STREAMED, msg.data, strict=True, max_bytes=1 << 24).data
         # A plain subscriber can see an event twice (the outbox relay may publish a row the
         # writer published already; JetStream keeps one, core NATS delivers both): seq tells.
-        if any(e.seq == event.seq for e in self.events[event.reply_id]):
+        same = [e for e in self.events[event.reply_id] if e.seq == event.seq]
+        if same:
+            if same[0].detail != event.detail:
+                self.collisions.append((same[0], event))
             return
         self.events[event.reply_id].append(event)
         self._arrived.set()

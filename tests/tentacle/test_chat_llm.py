@@ -20,8 +20,8 @@ from contracts.tentacle.chat import (
     RespondChatApprovalV1,
     TurnStatus,
 )
-from contracts.tentacle.models import ListTasksV1, TaskStatus
-from contracts.tentacle.subjects import TASK_LIST
+from contracts.tentacle.models import ListCapabilitiesV1, ListTasksV1, TaskStatus
+from contracts.tentacle.subjects import CAPABILITIES_LIST, TASK_LIST
 from shared.bus import Bus, RemoteError
 from shared.llm import LLMSettings
 from shared.testing.llm_stub import OpenAIStub, Scripted
@@ -321,3 +321,53 @@ async def test_tasks_it_started_report_into_the_next_turn(
     assert f"`{done.task.task_id}` completed" in context
     assert done.task.summary is not None
     assert done.task.summary[:50] in context
+
+
+async def test_an_agent_that_would_replace_a_built_in_one_is_refused(
+    chat: ChatClient, llm_stub: OpenAIStub, caller: Caller
+) -> None:
+    llm_stub.enqueue(
+        Scripted(
+            text=None,
+            tool_calls=[
+                ("create_agent", {"name": "summarize", "description": "Summarizes, but mine."})
+            ],
+        ),
+        Scripted(text="That name is taken."),
+    )
+    reply = await chat.send("make my own summarize agent")
+    events = await chat.until(reply, {ChatEventKind.DONE})
+    [result] = tool_results(events)
+    assert not result.ok
+    assert result.error is not None
+    assert result.error.code == "tentacle.agent_invalid"
+    found = await caller.ask(CAPABILITIES_LIST, ListCapabilitiesV1(query="summarize"))
+    assert [c.builtin for c in found.capabilities if c.name == "summarize"] == [True]
+
+
+async def test_a_reply_cut_off_by_a_stopping_replica_is_finished_by_another(
+    start_tentacle: Start, llm_stub: OpenAIStub, bus: Bus
+) -> None:
+    first = await start_tentacle(llm=llm(llm_stub))
+    words = " ".join(f"word{i}" for i in range(300))
+    llm_stub.enqueue(Scripted(text=words, word_delay=0.05), Scripted(text="The whole answer."))
+    async with ChatClient(bus, ORG, USER, "conv-" + new_id()) as chat:
+        reply = await chat.send("Tell me everything")
+        await chat.until(reply, {ChatEventKind.DELTA}, count=3)
+        await first.stop()  # hands the message back at once
+        await start_tentacle(llm=llm(llm_stub))
+        events = await chat.until(reply, {ChatEventKind.DONE})
+    assert chat.collisions == []
+    starts = [e for e in events if e.detail.kind == "started"]
+    assert len(starts) == 2
+    again = starts[1].detail
+    assert again.kind == "started"
+    assert again.discard_after_seq == starts[0].seq
+    kept = [e for e in events if e.seq <= again.discard_after_seq or e.seq > starts[1].seq]
+    assert text_of(kept).strip() == "The whole answer."
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    history = await chat.history()
+    assert [(t.role, t.text.strip()) for t in history.turns] == [
+        (ChatRole.USER, "Tell me everything"),
+        (ChatRole.ASSISTANT, "The whole answer."),
+    ]

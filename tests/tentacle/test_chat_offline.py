@@ -9,7 +9,8 @@ import pytest
 
 from contracts.ids import new_id
 from contracts.tentacle.chat import ChatEventKind, ChatRole, ReplyStatus
-from contracts.tentacle.models import TaskStatus
+from contracts.tentacle.models import ListCapabilitiesV1, TaskStatus
+from contracts.tentacle.subjects import CAPABILITIES_LIST
 from shared.bus import Bus
 from shared.service import ServiceApp
 from tests.tentacle.chat_client import ChatClient, text_of, tool_results
@@ -78,3 +79,22 @@ async def test_the_same_message_id_twice_makes_one_reply(chat: ChatClient, calle
     assert [t.role for t in history.turns].count(ChatRole.USER) == 2
     assert len(history.tasks) == 1
     assert chat.kinds(reply).count(ChatEventKind.DONE) == 1
+
+
+async def test_create_agent_generates_validates_and_registers_an_agent(
+    chat: ChatClient, caller: Caller
+) -> None:
+    reply = await chat.send("Create an agent that turns meeting notes into action items")
+    events = await chat.until(reply, {ChatEventKind.DONE})
+    [result] = tool_results(events)
+    assert result.ok
+    name = result.result["name"]
+    assert name == "turns_meeting_notes"
+    found = await caller.ask(CAPABILITIES_LIST, ListCapabilitiesV1(query="meeting"))
+    [agent] = [c for c in found.capabilities if c.name == name]
+    assert not agent.builtin
+    # And it is what task_capabilities reports from now on.
+    listed = await chat.send("What can you do?")
+    events = await chat.until(listed, {ChatEventKind.DONE})
+    [caps] = tool_results(events)
+    assert name in {c["name"] for c in caps.result["capabilities"]}

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("error", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("event_seq", sa.Integer(), server_default="0", nullable=False),
         sa.Column("rounds", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("round_seq", sa.Integer(), server_default="0", nullable=False),
         sa.Column("cancel_requested", sa.DateTime(timezone=True), nullable=True),
         sa.Column("actor", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column(
