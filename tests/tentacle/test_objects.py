@@ -306,3 +306,22 @@ async def test_the_fast_path_answers_from_workspace_objects(
     assert done.task.status is TaskStatus.COMPLETED
     assert done.task.fast_path
     assert done.task.summary == "2 contacts at Acme: Ada Lovelace; Alan Turing."
+
+
+async def test_a_page_of_large_objects_stops_before_it_outgrows_a_message(
+    tentacle: ServiceApp, caller: Caller
+) -> None:
+    for i in range(6):
+        await create(caller, "blob", {"n": i, "text": "word " * 40_000})  # ~200 KB each
+    seen: list[int] = []
+    pages = 0
+    cursor = None
+    while True:
+        page = await query(caller, type="blob", order_by="data.n", limit=50, cursor=cursor)
+        pages += 1
+        seen += [int(str(o.data["n"])) for o in page.objects]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == list(range(6))
+    assert pages > 1
