@@ -60,6 +60,24 @@ class CreateScheduleV1(ContractModel):
     enabled: bool = True
 
 
+class UpdateScheduleV1(ContractModel):
+    """Change a schedule; fields left null keep their value. Giving `cron` drops the interval
+    and the other way round. Checked like a new schedule; it carries on from its next
+    occurrence under the new rule."""
+
+    schedule_id: SubjectToken
+    goal: Goal | None = None
+    cron: Cron | None = None
+    interval_seconds: Interval | None = None
+    timezone: TimeZoneName | None = None
+    missed: MissedPolicy | None = None
+    max_catch_up: int | None = Field(default=None, ge=1, le=100)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    expected_version: int | None = Field(
+        default=None, ge=1, description="Refuse (`tentacle.schedule_invalid`) if not current."
+    )
+
+
 class ScheduleRefV1(ContractModel):
     schedule_id: SubjectToken
 
@@ -111,6 +129,9 @@ SCHEDULE_GET = _schedule_rpc("get", ScheduleRefV1, ScheduleV1, "One schedule of 
 SCHEDULE_LIST = _schedule_rpc(
     "list", ListSchedulesV1, ScheduleListV1, "The organisation's schedules, newest first."
 )
+SCHEDULE_UPDATE = _schedule_rpc(
+    "update", UpdateScheduleV1, ScheduleV1, "Change a schedule's goal, timing or policy."
+)
 SCHEDULE_ENABLE = _schedule_rpc(
     "enable", ScheduleRefV1, ScheduleV1, "Run a schedule again, from its next occurrence."
 )
@@ -125,6 +146,7 @@ SCHEDULE_SUBJECTS: tuple[Subject[Any, Any], ...] = (
     SCHEDULE_CREATE,
     SCHEDULE_GET,
     SCHEDULE_LIST,
+    SCHEDULE_UPDATE,
     SCHEDULE_ENABLE,
     SCHEDULE_DISABLE,
     SCHEDULE_DELETE,

@@ -31,6 +31,13 @@ _SET_ENABLED: Final = f"""
      WHERE id = $1
     RETURNING {_COLUMNS}
 """  # noqa: S608 - constant columns, bound values
+_UPDATE: Final = f"""
+    UPDATE schedules SET name = $2, goal = $3, cron = $4, interval_seconds = $5, timezone = $6,
+                         missed = $7, max_catch_up = $8, next_run_at = $9,
+                         version = version + 1, updated_at = $10
+     WHERE id = $1
+    RETURNING {_COLUMNS}
+"""  # noqa: S608 - constant columns, bound values
 _ADVANCE: Final = """
     UPDATE schedules SET next_run_at = $2, last_run_at = coalesce($3, last_run_at),
                          run_count = run_count + $4
@@ -125,6 +132,24 @@ async def set_enabled(
 ) -> ScheduleV1:
     row = await conn.fetchrow(_SET_ENABLED, s.schedule_id, enabled, next_run_at, at)
     await set_timer(conn, s.schedule_id, s.org_id, next_run_at)
+    return _view(row)
+
+
+async def save_schedule(conn: Conn, s: ScheduleV1, *, at: datetime) -> ScheduleV1:
+    row = await conn.fetchrow(
+        _UPDATE,
+        s.schedule_id,
+        s.name,
+        s.goal,
+        s.cron,
+        s.interval_seconds,
+        s.timezone,
+        s.missed.value,
+        s.max_catch_up,
+        s.next_run_at,
+        at,
+    )
+    await set_timer(conn, s.schedule_id, s.org_id, s.next_run_at)
     return _view(row)
 
 

@@ -9,12 +9,14 @@ from contracts.tentacle.schedules import (
     SCHEDULE_ENABLE,
     SCHEDULE_GET,
     SCHEDULE_LIST,
+    SCHEDULE_UPDATE,
     CreateScheduleV1,
     ListSchedulesV1,
     ScheduleDeletedV1,
     ScheduleListV1,
     ScheduleRefV1,
     ScheduleV1,
+    UpdateScheduleV1,
 )
 from shared.bus import Request, Router
 from tentacle.service import manage_schedules as manage
@@ -33,6 +35,10 @@ def register(router: Router, deps: TriggerDeps) -> None:
     @router.rpc(SCHEDULE_LIST)
     async def list_(request: ListSchedulesV1, req: Request) -> ScheduleListV1:
         return await manage.list_schedules(deps, request, req.meta)
+
+    @router.rpc(SCHEDULE_UPDATE)
+    async def update(request: UpdateScheduleV1, req: Request) -> ScheduleV1:
+        return await manage.update_schedule(deps, request, req.meta)
 
     @router.rpc(SCHEDULE_ENABLE)
     async def enable(request: ScheduleRefV1, req: Request) -> ScheduleV1:

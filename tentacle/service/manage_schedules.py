@@ -17,6 +17,7 @@ from contracts.tentacle.schedules import (
     ScheduleListV1,
     ScheduleRefV1,
     ScheduleV1,
+    UpdateScheduleV1,
 )
 from contracts.tentacle.trigger_errors import TriggerErrorCode
 from tentacle.adapters import schedule_store as store
@@ -85,6 +86,39 @@ async def list_schedules(deps: TriggerDeps, request: ListSchedulesV1, meta: Meta
             tx.conn, include_disabled=request.include_disabled, limit=request.limit
         )
     return ScheduleListV1(schedules=found)
+
+
+async def update_schedule(deps: TriggerDeps, request: UpdateScheduleV1, meta: Meta) -> ScheduleV1:
+    given = request.model_dump(exclude={"schedule_id", "expected_version"})
+    changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    if "cron" in changes:
+        changes["interval_seconds"] = None
+    elif "interval_seconds" in changes:
+        changes["cron"] = None
+    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+        current = await store.get_schedule(tx.conn, request.schedule_id, for_update=True)
+        if current is None:
+            raise _not_found(request.schedule_id)
+        if request.expected_version not in (None, current.version):
+            raise TriggerError(
+                TriggerErrorCode.SCHEDULE_INVALID,
+                f"schedule {request.schedule_id} is at version {current.version}, "
+                f"not {request.expected_version}",
+                details={"version": current.version},
+            )
+        changed = ScheduleV1.model_validate({**current.model_dump(), **changes})
+        recurrence = recurrence_of(changed)
+        now = deps.clock()
+        if changed.enabled:
+            changed = changed.model_copy(
+                update={
+                    "cron": recurrence.cron,
+                    "next_run_at": recurrence.next_after(
+                        max(now, changed.start_at) - timedelta(microseconds=1)
+                    ),
+                }
+            )
+        return await store.save_schedule(tx.conn, changed, at=now)
 
 
 async def enable_schedule(deps: TriggerDeps, request: ScheduleRefV1, meta: Meta) -> ScheduleV1:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from contracts.tentacle.models import ListTasksV1, TaskStatus
+from contracts.tentacle.models import ListTasksV1, TaskStatus, task_id_for
 from contracts.tentacle.schedules import (
     SCHEDULE_CREATE,
     SCHEDULE_DELETE,
@@ -19,17 +19,19 @@ from contracts.tentacle.schedules import (
     SCHEDULE_ENABLE,
     SCHEDULE_GET,
     SCHEDULE_LIST,
+    SCHEDULE_UPDATE,
     CreateScheduleV1,
     ListSchedulesV1,
     ScheduleRefV1,
     ScheduleV1,
+    UpdateScheduleV1,
 )
 from contracts.tentacle.subjects import TASK_LIST
 from shared.bus import Bus, RemoteError
 from shared.db.urls import to_asyncpg_dsn
 from shared.service import ServiceApp
 from tentacle.adapters.pg import TaskDb, ordered_publisher
-from tentacle.service.run_schedules import run_due_schedules
+from tentacle.service.run_schedules import run_due_schedules, run_request_id
 from tentacle.service.trigger_deps import TriggerDeps
 from tests.tentacle.conftest import ORG, Caller
 
@@ -202,7 +204,43 @@ async def test_the_service_sweeps_schedules_on_its_own(
         assert asyncio.get_running_loop().time() < deadline, "the sweep never ran it"
         await asyncio.sleep(0.2)
     assert current.last_run_at == schedule.next_run_at
-    tasks = await caller.ask(TASK_LIST, ListTasksV1())
-    [task] = tasks.tasks
-    assert task.goal == "Tell a programming joke"
-    await caller.wait(task.task_id, timeout=60)
+    assert schedule.next_run_at is not None
+    # The task is created from the staged command, a moment after the run is recorded.
+    task_id = task_id_for(ORG, run_request_id(schedule.schedule_id, schedule.next_run_at))
+    done = await caller.wait(task_id, timeout=60)
+    assert done.task.goal == "Tell a programming joke"
+    assert [t.task_id for t in (await caller.ask(TASK_LIST, ListTasksV1())).tasks] == [task_id]
+
+
+async def test_a_schedule_is_changed_whole_or_not_at_all(
+    tentacle: ServiceApp, caller: Caller, stranger: Caller
+) -> None:
+    schedule = await make(caller)
+    evening = await caller.ask(
+        SCHEDULE_UPDATE,
+        UpdateScheduleV1(schedule_id=schedule.schedule_id, cron="0 18 * * *", expected_version=1),
+    )
+    assert evening.next_run_at == at(17)  # 18:00 in Paris
+    assert evening.version == 2
+    hourly = await caller.ask(
+        SCHEDULE_UPDATE, UpdateScheduleV1(schedule_id=schedule.schedule_id, interval_seconds=3600)
+    )
+    assert hourly.cron is None
+    assert hourly.interval_seconds == 3600
+    assert hourly.next_run_at == START
+    for change, code in (
+        ({"timezone": "Nowhere/Else"}, "tentacle.schedule_invalid"),
+        ({"cron": "0 0 31 2 *"}, "tentacle.schedule_never_fires"),
+        ({"goal": "stale", "expected_version": 1}, "tentacle.schedule_invalid"),
+    ):
+        with pytest.raises(RemoteError) as caught:
+            await caller.ask(
+                SCHEDULE_UPDATE, UpdateScheduleV1(schedule_id=schedule.schedule_id, **change)
+            )
+        assert caught.value.code == code
+    with pytest.raises(RemoteError) as caught:
+        await stranger.ask(
+            SCHEDULE_UPDATE, UpdateScheduleV1(schedule_id=schedule.schedule_id, goal="mine")
+        )
+    assert caught.value.code == "tentacle.schedule_not_found"
+    assert await fetch(caller, schedule.schedule_id) == hourly
