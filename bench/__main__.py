@@ -9,6 +9,7 @@ BENCHMARKS = {
     "bus": "bench.bus",
     "auth": "bench.auth",
     "files": "bench.files",
+    "inbox": "bench.inbox",
     "notify": "bench.notify",
     "orchestration": "bench.orchestration",
     "workspace": "bench.workspace",

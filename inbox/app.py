@@ -52,4 +52,8 @@ def build_app(settings: InboxSettings) -> ServiceApp:
         await inbox.api_keys.start()
         await hub.start()
 
+    @service.background
+    async def feed_heads() -> None:
+        await hub.watch_heads()
+
     return service

@@ -111,14 +111,14 @@ async def set_read_status(
         if row is None:
             raise NotFound("no such conversation")
         data = conversation_json(row)
-        await feed.append(
+        entry = await feed.append(
             uow,
-            inbox.bus,
             org_id=org_id,
             kind=FeedKind.CONVERSATION,
             data={"conversation": data},
             conversation_id=conversation_id,
         )
+    await feed.announce(inbox.bus, entry)
     return data
 
 
@@ -234,13 +234,13 @@ async def post_user_message(
             )
         ).one()
         message = message_json(row)
-        await feed.append(
+        entry = await feed.append(
             uow,
-            inbox.bus,
             org_id=org_id,
             kind=FeedKind.MESSAGE,
             data={"message": message, "conversation": conversation_json(conversation)},
             conversation_id=conversation_id,
             source_at=now,
         )
+    await feed.announce(inbox.bus, entry)
     return message

@@ -1,8 +1,12 @@
 """The organisation's feed: numbered entries written with the change they describe.
 
 `append` takes the next number under the org's head row (so numbers have no gaps and follow
-commit order per org), stores the entry and stages its announcement in the transaction's
-outbox: it is published after the commit, or by the relay if this process dies first.
+commit order per org) and stores the entry in the caller's transaction; `announce`, called after
+the commit, tells every replica. The announcement is a hint, not the record: a stream that
+misses one (the process died between commit and announcement) notices the gap at the next
+entry, or at its next heartbeat when the hub re-reads the org's head, and reads the database.
+So it is published directly rather than through the outbox, which would cost every entry a
+second transaction on the path to the person's screen.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from contracts.inbox.subjects import FEED_APPENDED
 from inbox.adapters.tables import feed_entries, feed_heads
 from shared.bus import Bus
 from shared.db import UnitOfWork
+from shared.errors import FluxosError
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
 async def append(
     uow: UnitOfWork,
-    bus: Bus,
     *,
     org_id: str,
     kind: FeedKind,
@@ -65,8 +72,14 @@ async def append(
             at=entry.at,
         )
     )
-    uow.publish(bus.message(FEED_APPENDED, entry, org_id=org_id))
     return entry
+
+
+async def announce(bus: Bus, entry: FeedEntryV1) -> None:
+    try:
+        await bus.publish(FEED_APPENDED, entry, org_id=entry.org_id)
+    except FluxosError as exc:
+        log.warning("inbox.feed_not_announced", org_id=entry.org_id, seq=entry.seq, error=str(exc))
 
 
 async def head(session: AsyncSession, org_id: str) -> int:

@@ -122,6 +122,24 @@ class Hub:
         for stream in self.streams.get(org, ()):
             stream.offer(entry)
 
+    async def refresh_heads(self) -> None:
+        """Read the head of every org with open streams: an announcement lost on the way (the
+        announcing process died after its commit) then shows up at the streams' next beat."""
+        for org_id in list(self.streams):
+            try:
+                async with self.inbox.db.transaction(org_id=org_id) as uow:
+                    current = await feed.head(uow.session, org_id)
+            except Exception as exc:  # the database is away: try again next round
+                log.warning("inbox.head_refresh_failed", org_id=org_id, error=str(exc))
+                return
+            if current > self.heads.get(org_id, 0):
+                self.heads[org_id] = current
+
+    async def watch_heads(self) -> None:
+        while True:
+            await asyncio.sleep(self.inbox.settings.sse_heartbeat_seconds)
+            await self.refresh_heads()
+
     def body(self, entry: FeedEntryV1) -> bytes:
         key = (entry.org_id, entry.seq)
         found = self._bodies.get(key)

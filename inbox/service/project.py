@@ -124,9 +124,8 @@ async def project(inbox: Inbox, event: TaskEventV1) -> None:
             data["message"] = message
         if resolved is not None:
             data["checkpoint"] = resolved
-        await feed.append(
+        entry = await feed.append(
             uow,
-            inbox.bus,
             org_id=org,
             kind=FeedKind.MESSAGE if message is not None else FeedKind.PROGRESS,
             data=data,
@@ -134,6 +133,7 @@ async def project(inbox: Inbox, event: TaskEventV1) -> None:
             task_id=event.task_id,
             source_at=event.occurred_at,
         )
+    await feed.announce(inbox.bus, entry)
 
 
 def _event_json(event: TaskEventV1) -> dict[str, JsonValue]:

@@ -13,6 +13,7 @@ import pyotp
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from contracts.ids import new_id
 from tests.inbox.conftest import PASSWORD, Platform, noop_plan
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -65,7 +66,7 @@ async def test_a_person_signs_up_chats_approves_and_sets_up_two_factor(
     context = await browser.new_context()
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()
-    email = "web-ada@example.com"
+    email = f"web-ada-{new_id()[-12:]}@example.com"
     await sign_up_and_in(page, platform, email)
     await expect(page).to_have_url(re.compile(r"/inbox$"))
     await expect(page.get_by_text("Nothing here yet.")).to_be_visible()
@@ -150,7 +151,7 @@ async def test_readable_on_a_phone_and_errors_are_shown(
     await expect(page.get_by_role("alert")).to_have_attribute(
         "data-code", "inkpass.invalid_credentials"
     )
-    await sign_up_and_in(page, platform, "web-phone@example.com")
+    await sign_up_and_in(page, platform, f"web-phone-{new_id()[-12:]}@example.com")
     await expect(page).to_have_url(re.compile(r"/inbox$"))
     await page.get_by_label("Ask the agent").fill("a long goal " * 30)
     await page.get_by_role("button", name="Send").click()

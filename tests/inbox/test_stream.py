@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from contracts.inbox.models import FeedKind
+from inbox.service import feed
 from inbox.service.context import Inbox
 from inbox.service.live import Hub
 from shared.service import ServiceApp
@@ -183,3 +185,21 @@ async def test_stream_of_a_signed_out_session_ends(platform: Platform) -> None:
     await ada.ok("POST", "/api/v1/auth/logout")
     assert stream._task is not None
     await asyncio.wait_for(stream._task, 20)  # the server closed it at the next heartbeat
+
+
+async def test_an_entry_whose_announcement_was_lost_still_arrives(platform: Platform) -> None:
+    ada = await platform.sign_up("ada")
+    stream = SseClient(ada.http)
+    await stream.open()
+    try:
+        inbox, _ = parts(platform.inbox)
+        # As if the process died between the commit and the announcement.
+        async with inbox.db.transaction(org_id=ada.org_id) as uow:
+            entry = await feed.append(
+                uow, org_id=ada.org_id, kind=FeedKind.PROGRESS, data={"lost": True}
+            )
+        [event] = await stream.wait(lambda es: len(es) >= 1, timeout=20)
+        assert event.seq == entry.seq
+        assert event.data["data"] == {"lost": True}
+    finally:
+        await stream.close()

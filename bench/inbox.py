@@ -1,0 +1,276 @@
+"""The inbox: 1,000 SSE streams on one inbox process while task lifecycle events flow.
+
+inkpass, tentacle and the inbox run as in production (`python -m <service>`, own processes) on a
+real nats-server and PostgreSQL started for the run; this process is every client.
+
+* event_to_client: lifecycle events (`TaskEventV1` on `TASK_PROGRESSED`, stamped with their
+  publication time) go through the inbox's durable consumer, the projection's transaction in
+  PostgreSQL, the feed announcement and every replica's fan-out; measured from publication to
+  receipt, for every event at every stream.
+* task_create_per_s: authenticated `POST /api/v1/tasks` (bearer token, authorised by inkpass,
+  created by tentacle) from concurrent keep-alive connections, while the streams stay open.
+* event_to_feed: the part of event_to_client spent before the projection appended the entry
+  (consumer delivery and the projection's transaction).
+* rss_mib: the inbox process's resident memory with every stream open, after the events.
+* floor: a raw core-NATS publish to a raw subscriber in this process (the least any hop costs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import socket
+import time
+from datetime import UTC, datetime
+
+import psutil
+from pydantic import SecretStr
+
+from bench.auth import Inbox as Mailbox
+from bench.auth import child, postgres_server, sign_up
+from bench.harness import nats_server, percentile, report
+from bench.http_client import HttpConnection
+from contracts.envelope import Actor, ActorKind
+from contracts.ids import new_id
+from contracts.mimic.subjects import SEND
+from contracts.tentacle.events import StepCompletedDetailV1, TaskEventKind, TaskEventV1
+from contracts.tentacle.models import TaskStatus
+from contracts.tentacle.subjects import TASK_PROGRESSED
+from shared.bus import Bus
+from shared.settings import PlatformSettings
+
+CLIENTS = int(os.environ.get("BENCH_SSE_CLIENTS", "1000"))
+EVENTS = int(os.environ.get("BENCH_EVENTS", "200"))
+EVENT_INTERVAL_S = 0.05
+CREATE_SECONDS = 5.0
+CREATE_WORKERS = 16
+FLOOR_SAMPLES = 1000
+_SOURCE = b'"source_at":"'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Stream:
+    """One SSE client on a raw socket: records when each event's publication time arrived."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.appended: list[float] = []
+        self.events = 0
+
+    async def run(self, port: int, token: str, opened: asyncio.Event, counter: list[int]) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            (
+                f"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Authorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+            ).encode()
+        )
+        await writer.drain()
+        status = await reader.readline()
+        if b" 200 " not in status:
+            raise RuntimeError(f"stream refused: {status!r}")
+        counter[0] += 1
+        if counter[0] >= CLIENTS:
+            opened.set()
+        try:
+            while True:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    return
+                now = time.time()
+                at = chunk.find(_SOURCE)
+                while at >= 0:
+                    start = at + len(_SOURCE)
+                    stamp = chunk[start : chunk.find(b'"', start)].decode()
+                    if stamp.startswith("20"):
+                        sent = datetime.fromisoformat(stamp).timestamp()
+                        self.latencies.append((now - sent) * 1000)
+                        # The entry's own time: when the projection appended it.
+                        a = chunk.find(b'"at":"', start) + 6
+                        appended = datetime.fromisoformat(chunk[a : chunk.find(b'"', a)].decode())
+                        self.appended.append((appended.timestamp() - sent) * 1000)
+                    self.events += 1
+                    at = chunk.find(_SOURCE, start)
+        finally:
+            writer.close()
+
+
+async def nats_floor(bus: Bus) -> list[float]:
+    samples: list[float] = []
+    got = asyncio.Event()
+
+    async def on_msg(msg: object) -> None:
+        got.set()
+
+    sub = await bus.nc.subscribe("bench.inbox.floor", cb=on_msg)
+    await bus.nc.flush()
+    for _ in range(FLOOR_SAMPLES):
+        got.clear()
+        started = time.perf_counter()
+        await bus.nc.publish("bench.inbox.floor", b"x" * 600)
+        await got.wait()
+        samples.append((time.perf_counter() - started) * 1000)
+    await sub.unsubscribe()
+    return samples
+
+
+async def publish_events(bus: Bus, org_id: str) -> None:
+    task_id = new_id()
+    for seq in range(1, EVENTS + 1):
+        event = TaskEventV1(
+            org_id=org_id,
+            task_id=task_id,
+            seq=seq,
+            kind=TaskEventKind.STEP_COMPLETED,
+            status=TaskStatus.EXECUTING,
+            occurred_at=datetime.now(UTC),
+            detail=StepCompletedDetailV1(
+                step_id=f"s{seq}", agent="noop", attempt=1, plan_version=1, preview="done"
+            ),
+        )
+        await bus.publish(
+            TASK_PROGRESSED, event, org_id=org_id, actor=Actor(kind=ActorKind.SYSTEM, id="bench")
+        )
+        await asyncio.sleep(EVENT_INTERVAL_S)
+
+
+async def create_tasks(port: int, token: str) -> float:
+    body = json.dumps(
+        {"goal": "bench", "plan": {"steps": [{"id": "a", "agent": "noop", "inputs": {}}]}}
+    ).encode()
+    headers = {"Authorization": f"Bearer {token}"}
+    done = 0
+    failed = 0
+    deadline = time.perf_counter() + CREATE_SECONDS
+
+    async def worker() -> None:
+        nonlocal done, failed
+        conn = HttpConnection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < deadline:
+                status, _ = await conn.post("/api/v1/tasks", body, headers)
+                if status == 201:
+                    done += 1
+                else:
+                    failed += 1
+        finally:
+            await conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CREATE_WORKERS)))
+    if failed:
+        raise RuntimeError(f"{failed} task creations failed")
+    return done / (time.perf_counter() - started)
+
+
+async def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            status = await reader.readline()
+            writer.close()
+            if b" 200 " in status:
+                return
+        await asyncio.sleep(0.2)
+    raise RuntimeError("the inbox did not become ready")
+
+
+async def run() -> dict[str, float | int | str]:
+    with nats_server() as nats, postgres_server() as pg:
+        secret = secrets.token_urlsafe(48)
+        platform = PlatformSettings(
+            nats_url=nats.url,
+            database_url=pg.url(),
+            database_prefix="bench",
+            secret_key=SecretStr(secret),
+            log_level="WARNING",
+        )
+        port = free_port()
+        env = {
+            "FLUXOS_NATS_URL": nats.url,
+            "FLUXOS_DATABASE_URL": pg.url(),
+            "FLUXOS_DATABASE_PREFIX": "bench",
+            "FLUXOS_SECRET_KEY": secret,
+            "FLUXOS_LOG_LEVEL": "WARNING",
+            "INBOX_HTTP_PORT": str(port),
+            "INBOX_RATE_LIMIT_PER_MINUTE": "1000000",
+            "INBOX_RATE_LIMIT_BURST": "100000",
+            "INBOX_SSE_HEARTBEAT_SECONDS": "15",
+        }
+        async with (
+            child(["-m", "inkpass"], env),
+            child(["-m", "tentacle"], env),
+            child(["-m", "inbox"], env) as inbox_proc,
+        ):
+            bus = await Bus(platform, name="bench-client").connect()
+            mailbox = Mailbox()
+            await bus.nc.subscribe(SEND.wildcard, cb=mailbox.on_msg)
+            await wait_ready(port)
+            _, tokens = await sign_up(bus, mailbox)
+            token = tokens.access_token.get_secret_value()
+
+            floor = await nats_floor(bus)
+
+            streams = [Stream() for _ in range(CLIENTS)]
+            opened = asyncio.Event()
+            counter = [0]
+            tasks = []
+            for i, stream in enumerate(streams):
+                tasks.append(asyncio.create_task(stream.run(port, token, opened, counter)))
+                if i % 50 == 49:
+                    await asyncio.sleep(0.05)  # connect in waves, as browsers do
+            await asyncio.wait_for(opened.wait(), 120)
+
+            await publish_events(bus, tokens.org_id)
+            deadline = time.monotonic() + 60
+            while sum(s.events for s in streams) < CLIENTS * EVENTS:
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            rss = psutil.Process(inbox_proc.pid).memory_info().rss / (1024 * 1024)
+            delivered = sum(s.events for s in streams)
+
+            create_rate = await create_tasks(port, token)
+
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await bus.close()
+
+    latencies = [x for s in streams for x in s.latencies]
+    appended = [x for s in streams for x in s.appended]
+    p50 = percentile(latencies, 50)
+    p99 = percentile(latencies, 99)
+    floor_p50 = percentile(floor, 50)
+    floor_p99 = percentile(floor, 99)
+    return {
+        "sse_clients": CLIENTS,
+        "events": EVENTS,
+        "deliveries_expected": CLIENTS * EVENTS,
+        "deliveries": delivered,
+        "event_to_client_p50_ms": round(p50, 3),
+        "event_to_client_p99_ms": round(p99, 3),
+        "event_to_feed_p50_ms": round(percentile(appended, 50), 3),
+        "event_to_feed_p99_ms": round(percentile(appended, 99), 3),
+        "task_create_per_s": round(create_rate, 1),
+        "rss_mib": round(rss, 1),
+        "nats_floor_p50_ms": round(floor_p50, 4),
+        "nats_floor_p99_ms": round(floor_p99, 4),
+        "ratio_p99_to_floor": round(p99 / floor_p99, 1) if floor_p99 else 0.0,
+    }
+
+
+def main() -> int:
+    report(asyncio.run(run()))
+    return 0
