@@ -36,6 +36,7 @@ from contracts.tentacle.chat import (
 )
 from contracts.tentacle.chat_errors import ChatErrorCode
 from contracts.tentacle.checkpoints import ListCheckpointsV1
+from contracts.tentacle.memory import MEMORY_CONTEXT, BuildMemoryContextV1
 from contracts.tentacle.models import ListTasksV1
 from contracts.tentacle.subjects import CHECKPOINT_LIST, TASK_LIST
 from shared.errors import FluxosError
@@ -134,7 +135,8 @@ async def _loop(deps: ChatDeps, emit: Emitter, reply: ReplyRow, cancel: asyncio.
         async with deps.db.transaction(org_id=emit.org_id) as tx:
             await store.next_round(tx.conn, emit.reply_id, event_seq=emit.seq, now=deps.clock())
             turns = await store.turns(tx.conn, emit.conversation_id, deps.history_turns)
-        context = await _context(deps, emit)
+        question = next((t.text for t in reversed(turns) if t.role is ChatRole.USER), "")
+        context = await _context(deps, emit, question)
         request = ChatRequest(
             task_type=TASK_TYPE,
             messages=messages_for(turns, context),
@@ -367,7 +369,7 @@ async def _fail(deps: ChatDeps, emit: Emitter, error: ErrorV1) -> None:
         )
 
 
-async def _context(deps: ChatDeps, emit: Emitter) -> TurnContext:
+async def _context(deps: ChatDeps, emit: Emitter, question: str) -> TurnContext:
     """The volatile blocks; a part that cannot be read now says so instead of failing the turn."""
     workspace = tasks = "(unavailable right now)"
     ask: dict[str, Any] = {"org_id": emit.org_id, "timeout": 10.0}
@@ -391,9 +393,14 @@ async def _context(deps: ChatDeps, emit: Emitter) -> TurnContext:
             for t in mine.tasks
         ]
         tasks = "\n".join(lines) or "(none yet)"
-    return TurnContext(
-        now=deps.clock(),
-        workspace=workspace,
-        tasks=tasks,
-        memories="(the organisation's memory is not available on this platform yet)",
-    )
+    memories = "(unavailable right now)"
+    with contextlib.suppress(FluxosError):
+        # Short: a memory service that does not answer must not hold up the reply.
+        found = await deps.bus.request(
+            MEMORY_CONTEXT,
+            BuildMemoryContextV1(query=question[:2000] or None, token_budget=600),
+            org_id=emit.org_id,
+            timeout=3.0,
+        )
+        memories = found.text or "(nothing relevant stored)"
+    return TurnContext(now=deps.clock(), workspace=workspace, tasks=tasks, memories=memories)

@@ -48,6 +48,15 @@ from contracts.tentacle.checkpoints import (
     ListCheckpointsV1,
     RespondCheckpointV1,
 )
+from contracts.tentacle.memory import (
+    MEMORY_SEARCH,
+    MEMORY_STORE,
+    MemoryHitsV1,
+    MemorySource,
+    MemoryV1,
+    SearchMemoryV1,
+    StoreMemoryV1,
+)
 from contracts.tentacle.models import (
     CapabilityKind,
     CreateTaskV1,
@@ -439,11 +448,48 @@ class ToolBox:
         }
 
     async def _memory(self, context: ToolContext, a: dict[str, Any]) -> JsonValue:
-        raise _Refused(
-            ChatErrorCode.TOOL_NOT_AVAILABLE,
-            "the organisation's memory is not available on this platform yet; nothing was "
-            f"{'stored' if a.get('action') == 'store' else 'searched'}",
+        if a["action"] == "store":
+            for name in ("key", "title", "body"):
+                _need(a, name, "store")
+            stored: MemoryV1 = await self._ask(
+                MEMORY_STORE,
+                StoreMemoryV1(
+                    key=a["key"],
+                    title=a["title"],
+                    body=a["body"],
+                    topic=a.get("topic"),
+                    tags=a.get("tags", []),
+                    source=MemorySource.CONVERSATION,
+                ),
+                context,
+            )
+            return {"key": stored.key, "version": stored.version, "stored": True}
+        if not any(a.get(k) for k in ("text", "key", "topic", "tags")):
+            raise _Refused(
+                ChatErrorCode.TOOL_ARGUMENTS_INVALID, "search needs text, key, topic or tags"
+            )
+        hits: MemoryHitsV1 = await self._ask(
+            MEMORY_SEARCH,
+            SearchMemoryV1(
+                text=a.get("text") or None,
+                key=a.get("key"),
+                topic=a.get("topic"),
+                tags=a.get("tags", []),
+            ),
+            context,
         )
+        return {
+            "memories": [
+                {
+                    "key": h.memory.key,
+                    "title": h.memory.title,
+                    "body": h.memory.body[:2000],
+                    "topic": h.memory.topic,
+                    "tags": ", ".join(h.memory.tags),
+                }
+                for h in hits.hits
+            ]
+        }
 
     async def _create_triggered_task(self, context: ToolContext, a: dict[str, Any]) -> JsonValue:
         request = CreateTriggerV1(

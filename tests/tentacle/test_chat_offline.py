@@ -9,6 +9,7 @@ import pytest
 
 from contracts.ids import new_id
 from contracts.tentacle.chat import ChatEventKind, ChatRole, ReplyStatus
+from contracts.tentacle.memory import MEMORY_GET, GetMemoryV1
 from contracts.tentacle.models import ListCapabilitiesV1, TaskStatus
 from contracts.tentacle.subjects import CAPABILITIES_LIST
 from shared.bus import Bus
@@ -98,3 +99,22 @@ async def test_create_agent_generates_validates_and_registers_an_agent(
     events = await chat.until(listed, {ChatEventKind.DONE})
     [caps] = tool_results(events)
     assert name in {c["name"] for c in caps.result["capabilities"]}
+
+
+async def test_memory_is_stored_recalled_and_offered_in_the_prompt(
+    chat: ChatClient, caller: Caller
+) -> None:
+    stored = await chat.send("Remember that the quarterly report goes to finance@acme.test")
+    events = await chat.until(stored, {ChatEventKind.DONE})
+    [result] = tool_results(events)
+    assert result.ok, result
+    key = result.result["key"]
+    memory = await caller.ask(MEMORY_GET, GetMemoryV1(key=key))
+    assert memory.body == "that the quarterly report goes to finance@acme.test"
+
+    recalled = await chat.send("What do you remember about the quarterly report?")
+    events = await chat.until(recalled, {ChatEventKind.DONE})
+    [found] = tool_results(events)
+    assert found.ok
+    assert [m["key"] for m in found.result["memories"]] == [key]
+    assert "finance@acme.test" in text_of(events)

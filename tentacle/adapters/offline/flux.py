@@ -34,6 +34,7 @@ _EMAIL: Final = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _SEND: Final = re.compile(r"\b(e-?mail|send|notify|write to)\b", re.I)
 _REMEMBER: Final = re.compile(r"^\s*remember\b", re.I)
 _RECALL: Final = re.compile(r"what do you (remember|know about)|\brecall\b", re.I)
+_RECALL_ABOUT: Final = re.compile(r"^.*?\b(remember|know|recall)\b(\s+about)?", re.I)
 _AGENT: Final = re.compile(r"\b(create|make|build) (an? |new )*agent\b", re.I)
 _APPROVE: Final = re.compile(r"^\s*(approve|reject)\b", re.I)
 _UUID: Final = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
@@ -253,7 +254,11 @@ _WEB_TOOL = _one_tool(
 )
 _EMAIL_TOOL = _one_tool("send_notification", _email, "Sent for delivery:")
 _REMEMBER_TOOL = _one_tool("memory", _remember, "Saved to memory:")
-_RECALL_TOOL = _one_tool("memory", lambda t: {"action": "search", "text": t.user}, "From memory:")
+_RECALL_TOOL = _one_tool(
+    "memory",
+    lambda t: {"action": "search", "text": _RECALL_ABOUT.sub("", t.user).strip(" ?.!") or t.user},
+    "From memory:",
+)
 _AGENT_TOOL = _one_tool(
     "create_agent", lambda t: {"description": t.user.strip()}, "The new agent is registered:"
 )
