@@ -36,12 +36,18 @@ _BY_SUFFIX: Final = {
 }
 
 
+def status_of(code: str, default: int) -> int:
+    suffix = code.rpartition(".")[2]
+    if suffix.endswith("not_found"):
+        return 404  # another org's ids look exactly like missing ones
+    return _BY_SUFFIX.get(suffix, default)
+
+
 def as_http_error(exc: FluxosError) -> CodedError:
     if isinstance(exc, RemoteError):
-        suffix = exc.code.rpartition(".")[2]
-        status = 503 if exc.retryable else _BY_SUFFIX.get(suffix, 422)
+        status = 503 if exc.retryable else status_of(exc.code, 422)
         return CodedError(exc.code, exc.error.message, status, details=exc.error.details)
     if isinstance(exc, BusTimeout | BusUnavailable):
         return CodedError(exc.code, "a service the inbox relies on did not answer in time", 503)
-    status = 503 if exc.retryable else _BY_SUFFIX.get(exc.code.rpartition(".")[2], 400)
+    status = 503 if exc.retryable else status_of(exc.code, 400)
     return CodedError(exc.code, exc.message, status)

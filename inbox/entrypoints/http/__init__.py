@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from inbox.entrypoints.http import (
     auth_routes,
     conversation_routes,
+    files_routes,
     stream_routes,
     task_routes,
 )
@@ -48,7 +49,7 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
         ),
         auth_prefixes=AUTH_PREFIXES,
     )
-    for module in (auth_routes, task_routes, conversation_routes, stream_routes):
+    for module in (auth_routes, task_routes, conversation_routes, stream_routes, files_routes):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -11,7 +11,7 @@ from contracts.ids import SubjectToken
 from contracts.tentacle import subjects as ts
 from contracts.tentacle.models import CreateTaskV1
 from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
-from inbox.entrypoints.http.task_routes import dump, tentacle
+from inbox.entrypoints.http.task_routes import as_caller, dump
 from inbox.service import conversations as conv
 from inbox.service.auth import authorize
 
@@ -145,7 +145,7 @@ async def _compose(
         inbox, principal.org_id, principal.user_id, conversation_id, body.text
     )
     # The message's id is the task's request id: asking again after a failure finds the task.
-    task = await tentacle(
+    task = await as_caller(
         inbox,
         principal,
         ts.TASK_CREATE_RPC,

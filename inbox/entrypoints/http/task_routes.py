@@ -62,9 +62,10 @@ class CheckpointAnswer(Body):
     response: CheckpointResponseV1
 
 
-async def tentacle(
+async def as_caller(
     inbox: Inbox, principal: Principal, subject: Subject[Any, Any], payload: ContractModel
 ) -> Any:
+    """Ask another service on the caller's behalf: their org and actor ride in the envelope."""
     try:
         return await inbox.bus.request(
             subject,
@@ -95,7 +96,7 @@ async def create_task(
         conversation_id=body.conversation_id,
         plan=body.plan,
     )
-    return dump(await tentacle(inbox, principal, ts.TASK_CREATE_RPC, payload))
+    return dump(await as_caller(inbox, principal, ts.TASK_CREATE_RPC, payload))
 
 
 @router.get("")
@@ -116,7 +117,7 @@ async def list_tasks(
     payload = ListTasksV1(
         statuses=status or [], conversation_id=conversation_id, before=before, limit=limit
     )
-    reply = await tentacle(inbox, principal, ts.TASK_LIST, payload)
+    reply = await as_caller(inbox, principal, ts.TASK_LIST, payload)
     tasks = dump(reply)["tasks"]
     next_cursor = None
     if len(tasks) == limit:
@@ -131,7 +132,7 @@ async def get_task(
     await authorize(
         inbox, principal, "tentacle.task.read", "task", task_id, source_ip=client_ip(request)
     )
-    return dump(await tentacle(inbox, principal, ts.TASK_GET, GetTaskV1(task_id=task_id)))
+    return dump(await as_caller(inbox, principal, ts.TASK_GET, GetTaskV1(task_id=task_id)))
 
 
 async def _update(
@@ -152,7 +153,7 @@ async def pause_task(
 ) -> dict[str, Any]:
     await _update(inbox, principal, request, task_id, "update")
     payload = PauseTaskV1(task_id=task_id, reason=body.reason if body else "")
-    return dump(await tentacle(inbox, principal, ts.TASK_PAUSE, payload))
+    return dump(await as_caller(inbox, principal, ts.TASK_PAUSE, payload))
 
 
 @router.post("/{task_id}/resume")
@@ -160,7 +161,7 @@ async def resume_task(
     task_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
     await _update(inbox, principal, request, task_id, "update")
-    return dump(await tentacle(inbox, principal, ts.TASK_RESUME, ResumeTaskV1(task_id=task_id)))
+    return dump(await as_caller(inbox, principal, ts.TASK_RESUME, ResumeTaskV1(task_id=task_id)))
 
 
 @router.post("/{task_id}/cancel")
@@ -173,7 +174,7 @@ async def cancel_task(
 ) -> dict[str, Any]:
     await _update(inbox, principal, request, task_id, "update")
     payload = CancelTaskV1(task_id=task_id, reason=body.reason if body else "")
-    return dump(await tentacle(inbox, principal, ts.TASK_CANCEL, payload))
+    return dump(await as_caller(inbox, principal, ts.TASK_CANCEL, payload))
 
 
 @router.post("/{task_id}/retry")
@@ -186,7 +187,7 @@ async def retry_task(
 ) -> dict[str, Any]:
     await _update(inbox, principal, request, task_id, "update")
     payload = RetryTaskV1(task_id=task_id, budget_usd=body.budget_usd if body else None)
-    return dump(await tentacle(inbox, principal, ts.TASK_RETRY, payload))
+    return dump(await as_caller(inbox, principal, ts.TASK_RETRY, payload))
 
 
 @router.post("/{task_id}/checkpoints/{checkpoint_id}")
@@ -202,4 +203,4 @@ async def respond_checkpoint(
     payload = RespondCheckpointV1(
         task_id=task_id, checkpoint_id=checkpoint_id, response=body.response
     )
-    return dump(await tentacle(inbox, principal, ts.TASK_RESPOND_CHECKPOINT, payload))
+    return dump(await as_caller(inbox, principal, ts.TASK_RESPOND_CHECKPOINT, payload))

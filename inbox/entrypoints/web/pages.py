@@ -49,7 +49,7 @@ from contracts.tentacle.models import (
 from inbox.domain.errors import InboxError, InvalidRequest, NotFound, http_status
 from inbox.entrypoints.http.auth_routes import ask
 from inbox.entrypoints.http.deps import client_ip, get_inbox, user_agent
-from inbox.entrypoints.http.task_routes import tentacle
+from inbox.entrypoints.http.task_routes import as_caller
 from inbox.entrypoints.web.session import (
     carry_session,
     check_origin,
@@ -305,7 +305,7 @@ async def _compose(
     message = await conv.post_user_message(
         inbox, principal.org_id, principal.user_id, conversation_id, text
     )
-    await tentacle(
+    await as_caller(
         inbox,
         principal,
         ts.TASK_CREATE_RPC,
@@ -337,12 +337,12 @@ async def thread_page(request: Request, conversation_id: str) -> Response:
         )
     tasks: list[Any] = []
     try:
-        listed = await tentacle(
+        listed = await as_caller(
             inbox, principal, ts.TASK_LIST, ListTasksV1(conversation_id=conversation_id, limit=20)
         )
         tasks = [t.model_dump(mode="json") for t in listed.tasks]
         if not tasks:
-            detail = await tentacle(
+            detail = await as_caller(
                 inbox,
                 principal,
                 ts.TASK_GET,
@@ -404,7 +404,7 @@ async def task_page(request: Request, task_id: str) -> Response:
         raise NotFound("no such task")
     inbox = get_inbox(request)
     await authorize(inbox, principal, "tentacle.task.read", "task", task_id)
-    detail = await tentacle(inbox, principal, ts.TASK_GET, GetTaskV1(task_id=task_id))
+    detail = await as_caller(inbox, principal, ts.TASK_GET, GetTaskV1(task_id=task_id))
     data = detail.model_dump(mode="json")
     return page(
         request,
@@ -433,7 +433,7 @@ async def answer_checkpoint(request: Request, task_id: str, checkpoint_id: str) 
     except ValidationError:
         raise InvalidRequest("a rejection needs feedback saying why") from None
     await authorize(inbox, principal, "tentacle.task.update", "task", task_id)
-    await tentacle(inbox, principal, ts.TASK_RESPOND_CHECKPOINT, payload)
+    await as_caller(inbox, principal, ts.TASK_RESPOND_CHECKPOINT, payload)
     return redirect(
         request,
         request.headers.get("referer", f"/tasks/{task_id}").split("#")[0]
@@ -452,7 +452,7 @@ async def task_command(request: Request, task_id: str, verb: str) -> Response:
     inbox = get_inbox(request)
     await authorize(inbox, principal, "tentacle.task.update", "task", task_id)
     subject, build = TASK_VERBS[verb]
-    await tentacle(inbox, principal, subject, build(task_id))
+    await as_caller(inbox, principal, subject, build(task_id))
     return redirect(request, f"/tasks/{task_id}")
 
 
