@@ -371,3 +371,40 @@ async def test_a_reply_cut_off_by_a_stopping_replica_is_finished_by_another(
         (ChatRole.USER, "Tell me everything"),
         (ChatRole.ASSISTANT, "The whole answer."),
     ]
+
+
+async def test_a_message_sent_while_a_reply_streams_is_answered_after_it(
+    chat: ChatClient, llm_stub: OpenAIStub
+) -> None:
+    words = " ".join(f"w{i}" for i in range(40))
+    llm_stub.enqueue(Scripted(text=words, word_delay=0.05), Scripted(text="Second answer."))
+    first = await chat.send("first question")
+    await chat.until(first, {ChatEventKind.DELTA})
+    second = await chat.send("second question")
+    await chat.until(second, {ChatEventKind.DONE})
+    assert chat.kinds(first)[-1] is ChatEventKind.DONE
+    history = await chat.history()
+    assert [(t.role, t.text.split()[:1]) for t in history.turns] == [
+        (ChatRole.USER, ["first"]),
+        (ChatRole.ASSISTANT, ["w0"]),
+        (ChatRole.USER, ["second"]),
+        (ChatRole.ASSISTANT, ["Second"]),
+    ]
+
+
+async def test_cancel_reaches_the_replica_streaming_the_reply(
+    start_tentacle: Start, llm_stub: OpenAIStub, bus: Bus
+) -> None:
+    # Two replicas: the cancel request may land on either; each cancel must stop its reply.
+    await start_tentacle(llm=llm(llm_stub))
+    await start_tentacle(llm=llm(llm_stub))
+    words = " ".join(f"word{i}" for i in range(400))
+    for _ in range(4):
+        llm_stub.enqueue(Scripted(text=words, word_delay=0.05))
+        async with ChatClient(bus, ORG, USER, "conv-" + new_id()) as chat:
+            reply = await chat.send("go on and on")
+            await chat.until(reply, {ChatEventKind.DELTA}, count=2)
+            await chat.cancel(reply)
+            events = await chat.until(reply, timeout=30)
+            assert events[-1].kind is ChatEventKind.CANCELLED
+            assert len(text_of(events).split()) < 300
