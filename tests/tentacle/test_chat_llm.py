@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from contracts.ids import new_id
+from contracts.mimic.models import action_id
 from contracts.tentacle.chat import (
     CHAT_RESPOND,
     ChatEventKind,
@@ -29,6 +30,7 @@ from tentacle.domain.flux_prompt import static_prefix
 from tentacle.domain.flux_tools import TOOLS
 from tests.tentacle.chat_client import ChatClient, text_of, tool_results
 from tests.tentacle.conftest import ORG, OTHER_ORG, USER, Caller, Start
+from tests.tentacle.test_triggers import action_commands
 
 MODEL = "openai/gpt-4o-mini"
 
@@ -408,3 +410,34 @@ async def test_cancel_reaches_the_replica_streaming_the_reply(
             events = await chat.until(reply, timeout=30)
             assert events[-1].kind is ChatEventKind.CANCELLED
             assert len(text_of(events).split()) < 300
+
+
+async def test_sending_through_an_integration_waits_for_approval(
+    chat: ChatClient, llm_stub: OpenAIStub, bus: Bus
+) -> None:
+    send = {
+        "action": "send",
+        "provider": "discord",
+        "action_type": "send_message",
+        "content": "Deploy finished",
+    }
+    llm_stub.enqueue(
+        Scripted(text=None, tool_calls=[("integrations", send)]),
+        Scripted(text="Posted."),
+    )
+    reply = await chat.send("post 'Deploy finished' to Discord")
+    events = await chat.until(reply, {ChatEventKind.APPROVAL_NEEDED})
+    approval = events[-1].detail
+    assert approval.kind == "approval_needed"
+    assert approval.approval.summary == "send_message via discord: Deploy finished"
+    assert await action_commands(bus) == []
+    await chat.respond(reply, approval.approval.approval_id, approved=True)
+    events = await chat.until(reply, {ChatEventKind.DONE})
+    [result] = tool_results(events)
+    assert result.ok
+    [command] = await action_commands(bus)
+    assert command.meta.org_id == ORG
+    assert command.data.provider == "discord"
+    assert command.data.action.type == "send_message"
+    assert command.data.action.text == "Deploy finished"
+    assert result.result["action_id"] == action_id(ORG, command.data.idempotency_key)
