@@ -89,6 +89,9 @@ class Hub:
         self.streams: dict[str, set[Stream]] = {}
         self.heads: dict[str, int] = {}
         self._sub: Subscription | None = None
+        # Streams read the database a few at a time: a thousand reconnecting together queue
+        # here instead of exhausting the connection pool.
+        self._reads = asyncio.Semaphore(4)
         self.count = 0
         self.received = 0
 
@@ -127,13 +130,10 @@ class Hub:
         announcing process died after its commit) then shows up at the streams' next beat."""
         for org_id in list(self.streams):
             try:
-                async with self.inbox.db.transaction(org_id=org_id) as uow:
-                    current = await feed.head(uow.session, org_id)
+                await self.head(org_id, fresh=True)
             except Exception as exc:  # the database is away: try again next round
                 log.warning("inbox.head_refresh_failed", org_id=org_id, error=str(exc))
                 return
-            if current > self.heads.get(org_id, 0):
-                self.heads[org_id] = current
 
     async def watch_heads(self) -> None:
         while True:
@@ -154,6 +154,17 @@ class Hub:
         if self.count >= self.inbox.settings.sse_max_streams:
             raise TooManyStreams("this replica has as many streams as it serves; try another")
 
+    async def head(self, org_id: str, *, fresh: bool = False) -> int:
+        """The org's last entry number: as last heard, or read from the database."""
+        known = self.heads.get(org_id)
+        if known is not None and not fresh:
+            return known
+        async with self._reads, self.inbox.db.transaction(org_id=org_id) as uow:
+            current = await feed.head(uow.session, org_id)
+        if current > self.heads.get(org_id, 0):
+            self.heads[org_id] = current
+        return current
+
     def open(self, org_id: str, user_id: str, after: int) -> Stream:
         stream = Stream(
             org_id=org_id,
@@ -161,6 +172,8 @@ class Hub:
             capacity=self.inbox.settings.sse_buffer_entries,
             sent=after,
             queued=after,
+            # Already at the head: nothing to read from the database first.
+            lagging=after < self.heads.get(org_id, 0),
         )
         self.streams.setdefault(org_id, set()).add(stream)
         self.count += 1
@@ -207,7 +220,7 @@ class Hub:
                 return
 
     async def _catch_up(self, stream: Stream) -> AsyncIterator[FeedEntryV1]:
-        async with self.inbox.db.transaction(org_id=stream.org_id) as uow:
+        async with self._reads, self.inbox.db.transaction(org_id=stream.org_id) as uow:
             batch = await feed.read_after(uow.session, stream.org_id, stream.sent, _CATCH_UP_BATCH)
         for entry in batch:
             stream.sent = entry.seq

@@ -18,7 +18,6 @@ from fastapi.responses import StreamingResponse
 
 from inbox.domain.errors import LastEventIdFromFuture
 from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
-from inbox.service import feed
 from inbox.service.auth import Principal, authorize, still_valid
 from inbox.service.context import Inbox
 from inbox.service.live import Hub
@@ -42,10 +41,11 @@ async def stream(
     after: int | None = None
     if last_event_id:
         after = inbox.event_ids.parse(principal.org_id, principal.user_id, last_event_id)
-    async with inbox.db.transaction(org_id=principal.org_id) as uow:
-        current = await feed.head(uow.session, principal.org_id)
+    current = await hub.head(principal.org_id)
     if after is not None and after > current:
-        raise LastEventIdFromFuture("Last-Event-ID is beyond the end of this feed")
+        current = await hub.head(principal.org_id, fresh=True)  # what this replica heard may lag
+        if after > current:
+            raise LastEventIdFromFuture("Last-Event-ID is beyond the end of this feed")
     hub.check_capacity()
     return StreamingResponse(
         _events(inbox, hub, current if after is None else after, principal, request),
