@@ -15,6 +15,8 @@ class ChatErrorCode(StrEnum):
     """No such reply in this conversation and organisation (another org's ids look the same)."""
     APPROVAL_NOT_PENDING = "tentacle.chat_approval_not_pending"
     """The reply waits on no approval with this id (answered, superseded, or never asked)."""
+    REPLY_LOST = "tentacle.chat_reply_lost"
+    """The reply's worker went silent mid-reply and a newer message closed it."""
     TOO_MANY_ROUNDS = "tentacle.chat_too_many_rounds"
     """The model kept calling tools without answering; the reply stops."""
 

@@ -123,7 +123,7 @@ async def _make_way(deps: ChatDeps, tx: Tx, other: ReplyRow) -> None:
             f"reply {other.reply_id} is still streaming in conversation {other.conversation_id}",
         )
     error = ErrorV1(
-        code="tentacle.chat_reply_lost",
+        code=ChatErrorCode.REPLY_LOST,
         message="the reply stopped (its worker went away) and was closed",
         retryable=False,
     )

@@ -72,8 +72,11 @@ from contracts.tentacle.models import (
 )
 from contracts.tentacle.triggers import (
     TRIGGER_CREATE,
+    TRIGGER_LIST,
     CreateTriggerV1,
+    ListTriggersV1,
     ResponseType,
+    TriggerListV1,
     TriggerSource,
     TriggerV1,
 )
@@ -501,7 +504,29 @@ class ToolBox:
             response_type=ResponseType(a.get("response_type", "none")),
             name=a.get("name"),
         )
-        trigger: TriggerV1 = await self._ask(TRIGGER_CREATE, request, context)
+        # Asked twice (a retried reply, or the user again), the same trigger is not made twice.
+        existing: TriggerListV1 = await self._ask(
+            TRIGGER_LIST,
+            ListTriggersV1(trigger_source=request.trigger_source, include_disabled=False),
+            context,
+        )
+        trigger: TriggerV1 | None = next(
+            (
+                t
+                for t in existing.triggers
+                if (t.goal, t.integration_id, t.event_type, t.event_filter, t.response_type)
+                == (
+                    request.goal,
+                    request.integration_id,
+                    request.event_type,
+                    request.event_filter,
+                    request.response_type,
+                )
+            ),
+            None,
+        )
+        if trigger is None:
+            trigger = await self._ask(TRIGGER_CREATE, request, context)
         return {
             "trigger_id": trigger.trigger_id,
             "goal": trigger.goal,

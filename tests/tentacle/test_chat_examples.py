@@ -273,3 +273,24 @@ async def test_a_declined_email_is_not_sent(
     assert "not to her" in result.error.message
     await asyncio.sleep(1.0)
     assert mail_in(platform_settings.home / "mail") == []
+
+
+async def test_asking_twice_for_the_same_trigger_makes_one(
+    chat: ChatClient, caller: Caller, running_service: StartService
+) -> None:
+    await _mimic(running_service)
+    key = Ed25519PrivateKey.generate()
+    await caller.ask(
+        INTEGRATION_CREATE,
+        CreateIntegrationV1(
+            name="Joke bot",
+            settings=DiscordSettingsV1(
+                application_id=APPLICATION, public_key=key.public_key().public_bytes_raw().hex()
+            ),
+        ),
+    )
+    for _ in range(2):
+        reply = await chat.send("Send a joke whenever someone uses /ping on Discord")
+        events = await chat.until(reply, {ChatEventKind.DONE})
+        assert all(r.ok for r in tool_results(events))
+    assert len((await _triggers(caller)).triggers) == 1
