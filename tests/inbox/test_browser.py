@@ -28,7 +28,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000  # generous: the machine running the suite may be busy
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,8 @@ async def test_a_person_signs_up_chats_approves_and_sets_up_two_factor(
     await expect(page).to_have_url(re.compile(r"/c/[0-9a-f-]+$"))
     conversation_id = page.url.rsplit("/", 1)[1]
     await expect(page.locator(".message.user .body")).to_have_text("summarise the week")
-    await expect(page.locator(".message.task_completed, .message.task_failed")).to_have_count(1)
+    # The agent answers live (whatever the offline planner made of the goal).
+    await expect(page.locator(".message.agent").first).to_be_visible()
 
     # A task needing approval in the same conversation: its card arrives live, is approved
     # with a click, and the task then finishes in the thread.
@@ -98,7 +99,8 @@ async def test_a_person_signs_up_chats_approves_and_sets_up_two_factor(
     await expect(card.get_by_text("Run b?")).to_be_visible()
     await card.get_by_role("button", name="Approve").click()
     await expect(card).to_have_attribute("data-status", "approved")
-    await expect(page.locator(".message.task_completed")).to_have_count(2)
+    finished = page.locator(f'.message.task_completed:has(a[href="/tasks/{task_id}"])')
+    await expect(finished).to_have_count(1)
     await expect(page.locator("#progress")).to_contain_text("completed")
 
     # Task detail: the plan's steps with their outputs.
