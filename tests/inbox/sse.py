@@ -27,6 +27,7 @@ class Event:
 class SseClient:
     http: httpx.AsyncClient
     last_event_id: str | None = None
+    path: str = "/api/v1/stream"
     events: list[Event] = field(default_factory=list)
     comments: int = 0
     status: int | None = None
@@ -44,7 +45,7 @@ class SseClient:
         if self.last_event_id is not None:
             headers["Last-Event-ID"] = self.last_event_id
         try:
-            async with self.http.stream("GET", "/api/v1/stream", headers=headers) as response:
+            async with self.http.stream("GET", self.path, headers=headers) as response:
                 self.status = response.status_code
                 if response.status_code != 200:
                     self.error = json.loads(await response.aread())["error"]

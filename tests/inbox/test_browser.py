@@ -29,6 +29,7 @@ ARGS = [
     "--disable-sync",
 ]
 TIMEOUT_MS = 60_000  # generous: the machine running the suite may be busy
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,14 @@ async def test_reconnecting_resumes_without_gap_or_duplicate(platform: Platform)
         assert len({e.seq for e in seen + resumed}) == len(seen + resumed)
     finally:
         await second.close()
+    # A page's first connection names its start in the query (EventSource sends no header).
+    third = SseClient(ada.http, path=f"/api/v1/stream?after={seen[-1].id}")
+    await third.open()
+    try:
+        again = await third.wait(lambda es: len(es) >= len(resumed))
+        assert [e.seq for e in again[: len(resumed)]] == [e.seq for e in resumed]
+    finally:
+        await third.close()
 
 
 async def test_foreign_forged_or_future_event_ids_are_refused(platform: Platform) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from inbox.domain.errors import LastEventIdFromFuture
@@ -35,7 +35,17 @@ async def stream(
     inbox: InboxDep,
     request: Request,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
+    start_after: Annotated[
+        str | None,
+        Query(
+            alias="after",
+            max_length=64,
+            description="An event id to start after, for a first connection that cannot send "
+            "headers (a page's EventSource); the Last-Event-ID header of a reconnect wins.",
+        ),
+    ] = None,
 ) -> StreamingResponse:
+    last_event_id = last_event_id or start_after
     await authorize(inbox, principal, "inbox.feed.read", "feed", source_ip=client_ip(request))
     hub: Hub = request.app.state.hub
     after: int | None = None

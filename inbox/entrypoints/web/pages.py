@@ -59,6 +59,7 @@ from inbox.entrypoints.web.session import (
 )
 from inbox.service import conversations as conv
 from inbox.service.auth import Principal, authorize
+from inbox.service.live import Hub
 from shared.errors import FluxosError
 
 HERE = Path(__file__).parent
@@ -107,6 +108,15 @@ async def signed_in(request: Request) -> Principal | None:
 async def form(request: Request) -> dict[str, str]:
     data = await request.form()
     return {k: v for k, v in data.items() if isinstance(v, str)}
+
+
+async def feed_position(request: Request, principal: Principal) -> str:
+    """Where the page's live stream starts: the feed's head read before the page's own reads,
+    so whatever changes while the page renders arrives over the stream (the script drops what
+    the page already shows)."""
+    hub: Hub = request.app.state.hub
+    head = await hub.head(principal.org_id, fresh=True)
+    return get_inbox(request).event_ids.make(principal.org_id, principal.user_id, head)
 
 
 # ---------------------------------------------------------------------- signing in
@@ -260,6 +270,7 @@ async def inbox_page(
         return login_redirect(request)
     inbox = get_inbox(request)
     await authorize(inbox, principal, "inbox.conversation.list", "conversation")
+    feed_after = await feed_position(request, principal)
     items, next_cursor = await conv.list_conversations(
         inbox,
         principal.org_id,
@@ -277,6 +288,7 @@ async def inbox_page(
         "inbox.html",
         signed_in=True,
         nav="inbox",
+        feed_after=feed_after,
         conversations=items,
         next_cursor=next_cursor,
         filter=chosen,
@@ -327,6 +339,7 @@ async def thread_page(request: Request, conversation_id: str) -> Response:
         raise NotFound("no such conversation")
     inbox = get_inbox(request)
     await authorize(inbox, principal, "inbox.conversation.read", "conversation", conversation_id)
+    feed_after = await feed_position(request, principal)
     conversation = await conv.get_conversation(inbox, principal.org_id, conversation_id)
     messages, _ = await conv.list_messages(
         inbox, principal.org_id, conversation_id, limit=500, cursor=None
@@ -356,6 +369,7 @@ async def thread_page(request: Request, conversation_id: str) -> Response:
         "thread.html",
         signed_in=True,
         nav="inbox",
+        feed_after=feed_after,
         conversation=conversation,
         messages=messages,
         tasks=tasks,

@@ -177,8 +177,10 @@ function inbox() {
 }
 
 function live(onEntry) {
-  // EventSource reconnects by itself and sends Last-Event-ID, so nothing is missed.
-  const source = new EventSource("/api/v1/stream");
+  // Starts where the page's own reads began; EventSource reconnects by itself and sends
+  // Last-Event-ID, so nothing is missed in between.
+  const after = document.body.dataset.feedAfter;
+  const source = new EventSource("/api/v1/stream" + (after ? `?after=${encodeURIComponent(after)}` : ""));
   const handle = (event) => onEntry(JSON.parse(event.data));
   for (const kind of ["message", "progress", "conversation"]) source.addEventListener(kind, handle);
   window.fluxosStream = source;
