@@ -21,8 +21,9 @@ from shared.runtime.services import PLATFORM_SERVICES
 from shared.runtime.state import Phase, ServiceStatus, read_state
 from tests.runtime.supervised import assert_all_gone, cli_env, fluxos, wait_for
 
-# The target on a 2-core machine; the first start includes initdb and every migration.
-READY_WITHIN_SECONDS = 30.0
+# A liveness bound, not a speed claim (that is ~4 s idle): the first start includes initdb and
+# every migration, and on a loaded 2-core machine importing the services alone took ~25 s.
+READY_WITHIN_SECONDS = 90.0
 
 
 @pytest.mark.slow
