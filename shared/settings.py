@@ -113,6 +113,16 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=10.0, gt=0, description="Time in-flight work gets to finish on SIGTERM."
     )
+    db_pool_size: int = Field(
+        default=5, ge=1, le=200, description="Database connections this replica keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=5,
+        ge=0,
+        le=200,
+        description="Extra connections opened under load; a consumer running many messages at "
+        "once waits for a connection beyond pool size + overflow.",
+    )
 
 
 class HttpServiceSettings(ServiceSettings):

@@ -119,6 +119,8 @@ class ServiceApp:
             await migrate(url, self.migrations)
             self._db = Database(
                 url,
+                pool_size=self.settings.db_pool_size,
+                max_overflow=self.settings.db_max_overflow,
                 application_name=f"{self.service}-{self.settings.instance_id}",
                 publisher=self.bus.publish_message,
             )

@@ -37,7 +37,10 @@ async def test_a_service_starts_and_reports_healthy(
     probe: Bus,
     platform_settings: PlatformSettings,
 ) -> None:
-    app = await running_service(svc.build_app, svc.settings)
+    app = await running_service(svc.build_app, svc.settings, db_pool_size=3, db_max_overflow=2)
+    # The operator's pool settings reach the service's engine (a busy consumer needs more).
+    assert app.db.engine.pool.size() == 3  # type: ignore[attr-defined]
+    assert app.db.engine.pool._max_overflow == 2  # type: ignore[attr-defined]
 
     health = await probe.request(svc.health, HealthCheckV1())
     assert health.service == svc.name
