@@ -6,6 +6,7 @@ register their own prompt-defined agents); this model is what every such file mu
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -17,6 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints,
 from contracts.tentacle.checkpoints import DefaultAction
 from contracts.tentacle.models import CapabilityKind
 from contracts.tentacle.plans import CheckpointType, Risk
+
+
+def _text_only(prop: dict[str, Any]) -> bool:
+    kind = prop.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    return "string" in kinds and not kinds & {"object", "array"}
+
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 
@@ -174,6 +182,20 @@ class AgentSpec(_Spec):
     def input_properties(self) -> dict[str, Any]:
         props = self.inputs.get("properties", {})
         return props if isinstance(props, dict) else {}
+
+    def text_for_structures(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """`inputs` with an object or list given for a text-only input written as JSON text.
+
+        A reference may point at structured data (a trigger's event, an earlier step's object)
+        where the agent wants text, as in "summarize this GitHub issue": the data as JSON is
+        the faithful text of it, where refusing would fail a plan a person finds reasonable.
+        """
+        converted = dict(inputs)
+        for name, value in inputs.items():
+            prop = self.input_properties.get(name)
+            if isinstance(value, dict | list) and isinstance(prop, dict) and _text_only(prop):
+                converted[name] = json.dumps(value, ensure_ascii=False, default=str)
+        return converted
 
     def with_defaults(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """`inputs` plus the schema's defaults for what is not given (rules read these)."""

@@ -123,7 +123,8 @@ async def _execute(
         return StepOutcome(
             error=_error(TentacleErrorCode.AGENT_NOT_FOUND, f"no agent named {run.agent}")
         ), []
-    problem = _schema_error(agent, "inputs", run.inputs)
+    inputs = agent.text_for_structures(run.inputs)
+    problem = _schema_error(agent, "inputs", inputs)
     if problem is not None:
         return StepOutcome(
             error=_error(
@@ -146,7 +147,7 @@ async def _execute(
         attempt=run.attempt,
         idempotency_key=run.idempotency_key,
         agent=agent,
-        inputs=dict(run.inputs),
+        inputs=inputs,
         call_id=meta.call_id,
         parent_call_id=meta.parent_call_id,
         root_call_id=meta.root_call_id,

@@ -121,7 +121,7 @@ def _trigger_plan(text: str, provider: str) -> dict[str, Any]:
     if notify_me:
         thing = "new GitHub issue" if arguments.get("event_type") == "issues_opened" else "event"
         # The result reaches the user as the task's own message in the inbox.
-        arguments["goal"] = f"Write me a one-line note about the {thing}"
+        arguments["goal"] = f"Summarize the {thing} for me"
         arguments["response_type"] = "none"
     else:
         arguments["goal"] = clause[0].upper() + clause[1:]
