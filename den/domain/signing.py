@@ -21,11 +21,9 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from contracts.den.errors import DenErrorCode
 from den.domain.errors import DenError
+from shared.kdf import derive_subkey
 
 _VERSION: Final = b"den-url-v1"
 _HKDF_INFO: Final = b"fluxos/den/url-signing/v1"
@@ -34,7 +32,7 @@ _EXPIRES: Final = re.compile(r"[0-9]{1,12}")
 
 
 def derive_key(secret: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(secret)
+    return derive_subkey(secret, _HKDF_INFO)
 
 
 @dataclass(frozen=True, slots=True)
