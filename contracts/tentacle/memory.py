@@ -21,7 +21,7 @@ from contracts.model import ContractModel
 from contracts.streams import Consumer, DeliverPolicy
 from contracts.subject import Subject, event, rpc
 from contracts.tentacle.events import TaskEventV1
-from contracts.tentacle.streams import EVENTS
+from contracts.tentacle.streams import EVENTS, PATIENT_BACKOFF
 from contracts.tentacle.subjects import TASK_PROGRESSED
 
 SERVICE: Final = "tentacle"
@@ -216,13 +216,7 @@ LEARNINGS_CONSUMER: Final[Consumer[TaskEventV1]] = Consumer(
     description="Store what each finished task learned as an archival memory (task:<id>).",
     ack_wait=timedelta(seconds=15),
     max_deliver=6,
-    backoff=(
-        timedelta(seconds=1),
-        timedelta(seconds=5),
-        timedelta(seconds=30),
-        timedelta(minutes=2),
-        timedelta(minutes=5),
-    ),
+    backoff=PATIENT_BACKOFF,
     jitter=0.2,
     max_ack_pending=1_000,
     concurrency=16,

@@ -40,6 +40,16 @@ EVENTS = Stream(
     max_bytes=8 * 1024 * 1024 * 1024,
 )
 
+PATIENT_BACKOFF: Final = (
+    timedelta(seconds=1),
+    timedelta(seconds=5),
+    timedelta(seconds=30),
+    timedelta(minutes=2),
+    timedelta(minutes=5),
+)
+"""For work that waits on a dependency (the database, another service) that is usually back
+within minutes: a first quick retry, then longer waits, about eight minutes in all."""
+
 CREATE_CONSUMER = Consumer(
     durable="tentacle-task-create",
     service=SERVICE,
@@ -48,13 +58,7 @@ CREATE_CONSUMER = Consumer(
     description="Create tasks requested asynchronously.",
     ack_wait=timedelta(seconds=10),
     max_deliver=6,
-    backoff=(
-        timedelta(seconds=1),
-        timedelta(seconds=5),
-        timedelta(seconds=30),
-        timedelta(minutes=2),
-        timedelta(minutes=5),
-    ),
+    backoff=PATIENT_BACKOFF,
     jitter=0.2,
     concurrency=32,
 )

@@ -50,7 +50,7 @@ from contracts.tentacle.objects import (
     OBJECT_UPDATED,
     ObjectChangedV1,
 )
-from contracts.tentacle.streams import EVENTS
+from contracts.tentacle.streams import EVENTS, PATIENT_BACKOFF
 from contracts.tentacle.subjects import SERVICE, TASK_PROGRESSED
 
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")]
@@ -246,13 +246,7 @@ INTEGRATION_EVENTS_CONSUMER: Final = Consumer(
     description="Fire triggers on verified inbound webhooks (Discord, Slack, GitHub, ...).",
     ack_wait=timedelta(seconds=15),
     max_deliver=6,
-    backoff=(
-        timedelta(seconds=1),
-        timedelta(seconds=5),
-        timedelta(seconds=30),
-        timedelta(minutes=2),
-        timedelta(minutes=5),
-    ),
+    backoff=PATIENT_BACKOFF,
     jitter=0.2,
     concurrency=32,
     deliver_policy=DeliverPolicy.NEW,
@@ -266,13 +260,7 @@ TASK_EVENTS_CONSUMER: Final = Consumer(
     description="Answer triggered tasks' events when they finish; fire task-finished triggers.",
     ack_wait=timedelta(seconds=15),
     max_deliver=6,
-    backoff=(
-        timedelta(seconds=1),
-        timedelta(seconds=5),
-        timedelta(seconds=30),
-        timedelta(minutes=2),
-        timedelta(minutes=5),
-    ),
+    backoff=PATIENT_BACKOFF,
     jitter=0.2,
     max_ack_pending=2_000,
     concurrency=64,
@@ -289,13 +277,7 @@ def _object_consumer(subject: Subject[ObjectChangedV1, None]) -> Consumer[Object
         description=f"Fire platform triggers on workspace objects {subject.verb}.",
         ack_wait=timedelta(seconds=15),
         max_deliver=6,
-        backoff=(
-            timedelta(seconds=1),
-            timedelta(seconds=5),
-            timedelta(seconds=30),
-            timedelta(minutes=2),
-            timedelta(minutes=5),
-        ),
+        backoff=PATIENT_BACKOFF,
         jitter=0.2,
         concurrency=32,
         deliver_policy=DeliverPolicy.NEW,
