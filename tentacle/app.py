@@ -19,6 +19,7 @@ from tentacle.adapters.agents.llm import LLMRuntime
 from tentacle.adapters.agents.noop import NoopRuntime
 from tentacle.adapters.agents.notify import NotifyRuntime
 from tentacle.adapters.agents.tools import ToolBox
+from tentacle.adapters.embeddings import embedder_from
 from tentacle.adapters.journal import Journal
 from tentacle.adapters.ledger import TaskLedger
 from tentacle.adapters.object_workspace import ObjectWorkspace
@@ -33,7 +34,9 @@ from tentacle.entrypoints.chat import install_chat
 from tentacle.entrypoints.triggers import install_triggers
 from tentacle.service import maintenance
 from tentacle.service.deps import Deps
+from tentacle.service.memory_deps import MemoryDeps
 from tentacle.service.ports import WorkspaceQueries
+from tentacle.service.read_memory import prompt_memories
 from tentacle.settings import TentacleSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -51,7 +54,7 @@ def build_app(
     db = TaskDb(
         lambda: to_asyncpg_dsn(app.db.engine.url.render_as_string(hide_password=False)),
         ordered_publisher(app.bus.publish_message),
-        max_size=settings.db_pool_size,
+        max_size=settings.orchestration_pool_size,
         application_name=f"tentacle-{settings.instance_id}",
     )
 
@@ -64,6 +67,12 @@ def build_app(
         settings.llm, ledger=ledger, responders=offline.register(OfflineResponders())
     )
     journal = Journal(db)
+    memory = MemoryDeps(db, embedder_from(settings.llm))
+    memories = (
+        prompt_memories(memory, settings.agent_memory_tokens)
+        if settings.agent_memory_tokens
+        else None
+    )
     outbound = OutboundPolicy.from_settings(
         allow_private=settings.http_allow_private, allowed=settings.http_allowed_networks
     )
@@ -89,7 +98,7 @@ def build_app(
         runtimes={
             Runtime.NOOP: NoopRuntime(),
             Runtime.LLM: LLMRuntime(
-                gateway, ToolBox(catalog.builtin, lambda: deps.runtimes, journal)
+                gateway, ToolBox(catalog.builtin, lambda: deps.runtimes, journal), memories
             ),
             Runtime.NOTIFY: NotifyRuntime(),
             Runtime.FILE_STORAGE: FileStorageRuntime(
@@ -104,7 +113,7 @@ def build_app(
         },
     )
     rpc.register(router, deps)
-    workspace_rpc.register(router, deps)
+    workspace_rpc.register(router, deps, memory)
     consumers.register(router, deps)
     install_chat(router, deps)
     install_triggers(app, router, db)

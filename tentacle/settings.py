@@ -39,8 +39,19 @@ class TentacleSettings(ServiceSettings):
     )
     timer_interval_seconds: float = Field(default=2.0, gt=0, description="Timer sweep period.")
 
-    db_pool_size: int = Field(
-        default=20, ge=2, le=200, description="Connections of the orchestration pool."
+    orchestration_pool_size: int = Field(
+        default=20,
+        ge=2,
+        le=200,
+        description="Connections of the orchestration pool (asyncpg, adapters/pg.py); "
+        "TENTACLE_DB_POOL_SIZE sizes only the platform engine (migrations, outbox relay).",
+    )
+
+    agent_memory_tokens: int = Field(
+        default=800,
+        ge=0,
+        le=32_000,
+        description="Token budget of the organisation's memory in a task agent's prompt (0: none).",
     )
 
     # ------------------------------------------------------------------ budgets

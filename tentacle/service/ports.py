@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
+from contracts.envelope import Actor
 from contracts.ids import new_id
 from shared.bus.codec import OutboundMessage
 from tentacle.domain.agents import AgentSpec
@@ -59,6 +60,8 @@ class StepWork:
     root_call_id: str
     undo: bool = False
     """The work undoes the completed step (a rollback; see StepRunV1.undo)."""
+    actor: Actor | None = None
+    """On whose behalf the task runs (what it may read of the organisation's memory)."""
 
     def effect(self, tool: str) -> Effect:
         """The effect as a node of its own in the execution tree, a child of the step."""
@@ -106,3 +109,9 @@ class WorkspaceUnavailable(Exception):
 class WorkspaceQueries(Protocol):
     async def find(self, org_id: str, query: FastQuery) -> list[dict[str, Any]]:
         """Workspace objects matching `query`, at most `query.limit` of them."""
+
+
+class PromptMemories(Protocol):
+    """The organisation's memory block for a task agent's prompt ("" when nothing applies)."""
+
+    async def __call__(self, org_id: str, actor: Actor | None, query: str) -> str: ...

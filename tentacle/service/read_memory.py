@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
-from contracts.envelope import Meta
+from contracts.envelope import Actor, ActorKind, Meta
 from contracts.tentacle.memory import (
     BuildMemoryContextV1,
     GetMemoryV1,
@@ -23,6 +24,7 @@ from tentacle.domain.memory_rank import Entry, fuse, pack
 from tentacle.domain.workspace_errors import WorkspaceError
 from tentacle.service.deps import require_org
 from tentacle.service.memory_deps import MemoryDeps
+from tentacle.service.ports import PromptMemories
 from tentacle.service.store_memory import memory_not_found
 
 SEARCH_DEPTH: Final = 50
@@ -52,15 +54,15 @@ async def memory_history(
 
 
 async def search_memory(deps: MemoryDeps, request: SearchMemoryV1, meta: Meta) -> MemoryHitsV1:
-    return MemoryHitsV1(hits=await _search(deps, request, require_org(meta), meta))
+    who = memory_store.principal(meta.actor)
+    return MemoryHitsV1(hits=await _search(deps, request, require_org(meta), who))
 
 
 async def _search(
-    deps: MemoryDeps, request: SearchMemoryV1, org_id: str, meta: Meta
+    deps: MemoryDeps, request: SearchMemoryV1, org_id: str, who: str
 ) -> list[MemoryHitV1]:
     if request.text is not None and "\x00" in request.text:
         raise WorkspaceError(E.MEMORY_INVALID, "the search text contains NUL")
-    who = memory_store.principal(meta.actor)
     vector = None
     if request.text is not None and deps.embedder is not None:
         vector = await deps.embedder.embed(request.text)
@@ -95,18 +97,20 @@ async def _search(
 async def memory_context(
     deps: MemoryDeps, request: BuildMemoryContextV1, meta: Meta
 ) -> MemoryContextV1:
-    org_id = require_org(meta)
     who = memory_store.principal(meta.actor)
+    return await memory_block(deps, require_org(meta), who, request.query, request.token_budget)
+
+
+async def memory_block(
+    deps: MemoryDeps, org_id: str, who: str, query: str | None, token_budget: int
+) -> MemoryContextV1:
+    """What `who` may read, packed for a prompt: the chat agent's (through the request above)
+    and every prompt-defined task agent's (directly, in this process)."""
     async with deps.db.transaction(org_id=org_id) as tx:
         core = await memory_store.core(tx.conn, org_id, who, MAX_CORE)
     relevant: list[MemoryV1] = []
-    if request.query and request.query.strip():
-        hits = await _search(
-            deps,
-            SearchMemoryV1(text=request.query[:1000], limit=20),
-            org_id,
-            meta,
-        )
+    if query and query.strip():
+        hits = await _search(deps, SearchMemoryV1(text=query[:1000], limit=20), org_id, who)
         relevant = [h.memory for h in hits]
     # Core first: those the query finds in their ranked order, then the rest by key; then the
     # archival ones the query finds.
@@ -114,5 +118,30 @@ async def memory_context(
     core_rows = sorted(core, key=lambda r: (order.get(r["key"], len(order)), r["key"]))
     entries = [Entry(r["key"], r["title"], r["body"]) for r in core_rows]
     entries += [Entry(m.key, m.title, m.body) for m in relevant if m.tier is MemoryTier.ARCHIVAL]
-    text, keys, tokens = pack(entries, request.token_budget)
+    text, keys, tokens = pack(entries, token_budget)
     return MemoryContextV1(text=text, keys=keys, tokens=tokens)
+
+
+_WORD: Final = re.compile(r"[^\W_]{3,}")
+_MAX_WORDS: Final = 40
+
+
+def _any_of(text: str) -> str:
+    """A search for memories about any of the words of `text` (a step's description and
+    inputs are no phrase a memory contains whole); ranking puts those matching most first."""
+    words = dict.fromkeys(w.lower() for w in _WORD.findall(text))
+    return " or ".join(list(words)[:_MAX_WORDS])
+
+
+_TASK_AGENT: Final = Actor(kind=ActorKind.SYSTEM, id="tentacle")
+
+
+def prompt_memories(deps: MemoryDeps, token_budget: int) -> PromptMemories:
+    """Task agents' memory block: what the task's actor may read, for the step's inputs."""
+
+    async def block(org_id: str, actor: Actor | None, query: str) -> str:
+        who = memory_store.principal(actor or _TASK_AGENT)
+        packed = await memory_block(deps, org_id, who, _any_of(query), token_budget)
+        return packed.text
+
+    return block

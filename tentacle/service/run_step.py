@@ -152,6 +152,7 @@ async def _execute(
         parent_call_id=meta.parent_call_id,
         root_call_id=meta.root_call_id,
         undo=run.undo,
+        actor=meta.actor,
     )
     try:
         result = await asyncio.wait_for(runtime.run(work), agent.timeout_seconds)

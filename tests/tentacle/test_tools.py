@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from contracts.tentacle.memory import MEMORY_STORE, MemoryTier, StoreMemoryV1
 from contracts.tentacle.models import RegisterAgentV1, TaskRefV1, TaskStatus
 from contracts.tentacle.subjects import AGENT_REGISTER, TASK_COST
 from shared.bus import RemoteError
@@ -100,3 +101,34 @@ async def test_an_agent_may_name_its_own_model(
     done = await caller.wait((await caller.create("why", plan=plan)).task_id, timeout=30)
     assert done.task.status is TaskStatus.COMPLETED, done.steps
     assert llm_stub.requests[-1]["model"] == "gpt-4o-mini"
+
+
+async def test_an_agent_prompt_carries_the_organisations_memory(
+    start_tentacle: Start, caller: Caller, llm_stub: OpenAIStub
+) -> None:
+    await start_tentacle(llm=model(llm_stub, research="openai/gpt-4o"))
+    core = StoreMemoryV1(
+        key="core:house-style",
+        title="House style",
+        body="Answer in British English.",
+        tier=MemoryTier.CORE,
+    )
+    tides = StoreMemoryV1(
+        key="fact:tides", title="Tides", body="Spring tides follow the full and new moon."
+    )
+    unrelated = StoreMemoryV1(key="fact:lunch", title="Lunch", body="Canteen opens at noon.")
+    for memory in (core, tides, unrelated):
+        await caller.ask(MEMORY_STORE, memory)
+    await caller.ask(AGENT_REGISTER, RegisterAgentV1(yaml=RESEARCHER))
+    llm_stub.enqueue(Scripted(text=json.dumps({"answer": "the Moon"})))
+    plan = {"steps": [{"id": "ask", "agent": "researcher", "inputs": {"question": "tides?"}}]}
+    done = await caller.wait((await caller.create("tides", plan=plan)).task_id, timeout=30)
+    assert done.task.status is TaskStatus.COMPLETED, done.steps
+
+    system = llm_stub.requests[-1]["messages"][0]["content"]
+    assert system.startswith("Answer the question; fetch pages to find out.")
+    # Core memory always, the archival memory the inputs are about, nothing else.
+    assert "Answer in British English." in system
+    assert "Spring tides follow the full and new moon." in system
+    assert "Canteen" not in system
+    assert system.index("British English") < system.index("Spring tides")

@@ -6,6 +6,10 @@ An agent with `tools` may call them first (built-in primitive agents, see `tools
 round the model either calls tools, whose results it is shown, or answers; after
 `MAX_TOOL_ROUNDS` rounds it must answer without tools.
 
+The organisation's memory (core memories, then archival ones relevant to the agent and its
+inputs) is added to the system prompt under a token budget when the service provides it; a
+memory lookup that fails leaves it out rather than failing the step.
+
 Budgets are reserved by the gateway before every model call (agent within the task, task, the
 organisation's day) and settled after it with the real cost.
 """
@@ -18,23 +22,35 @@ from typing import Any, Final
 
 from contracts.tentacle.errors import TentacleErrorCode
 from shared.llm import BudgetScope, ChatRequest, LLMGateway
+from shared.logging import get_logger
 from tentacle.adapters.agents.tools import ToolBox, assistant_message, tool_message
 from tentacle.domain.errors import TentacleError
-from tentacle.service.ports import AgentResult, StepWork
+from tentacle.service.ports import AgentResult, PromptMemories, StepWork
 
 _ANSWER: Final = "Answer with one JSON object matching the output schema, nothing else."
 MAX_TOOL_ROUNDS: Final = 5
+_MEMORY_HEADING: Final = "What your organisation knows (use it where it applies):"
+_QUERY_CHARS: Final = 1000
+
+log = get_logger(__name__)
 
 
 class LLMRuntime:
-    def __init__(self, gateway: LLMGateway, tools: ToolBox | None = None) -> None:
+    def __init__(
+        self,
+        gateway: LLMGateway,
+        tools: ToolBox | None = None,
+        memories: PromptMemories | None = None,
+    ) -> None:
         self.gateway = gateway
         self.tools = tools
+        self.memories = memories
 
     async def run(self, work: StepWork) -> AgentResult:
         agent = work.agent
         assert agent.task_type is not None
-        system = "\n\n".join(p for p in (agent.system_prompt.strip(), _ANSWER) if p)
+        known = await self._memories(work)
+        system = "\n\n".join(p for p in (agent.system_prompt.strip(), known, _ANSWER) if p)
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": json.dumps(work.inputs, ensure_ascii=False)},
@@ -61,6 +77,17 @@ class LLMRuntime:
                 result = await self.tools.call(work, call)
                 messages.append(tool_message(call, result))
         raise AssertionError("unreachable: the last round offers no tools")
+
+    async def _memories(self, work: StepWork) -> str:
+        if self.memories is None:
+            return ""
+        query = f"{work.agent.description}\n{json.dumps(work.inputs, ensure_ascii=False)}"
+        try:
+            block = await self.memories(work.org_id, work.actor, query[:_QUERY_CHARS])
+        except Exception as exc:  # memory helps an agent; its absence must not fail the step
+            log.warning("agent.memory_unavailable", agent=work.agent.name, error=str(exc))
+            return ""
+        return f"{_MEMORY_HEADING}\n{block}" if block else ""
 
 
 def _answer(agent: str, text: str) -> dict[str, Any]:
