@@ -205,7 +205,12 @@ async def platform(running_service: StartService, bus: Bus) -> AsyncIterator[Pla
     )
 
     async def start_inbox(**overrides: Any) -> ServiceApp:
-        values: dict[str, Any] = {"sse_heartbeat_seconds": 1.0}
+        # Tests make hundreds of requests as one person; the rate-limit test sets its own.
+        values: dict[str, Any] = {
+            "sse_heartbeat_seconds": 1.0,
+            "rate_limit_per_minute": 100_000,
+            "rate_limit_burst": 10_000,
+        }
         values.update(overrides)
         return await running_service(build_inbox, InboxSettings, **values)
 
