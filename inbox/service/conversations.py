@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import JsonValue
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from contracts.ids import new_id
@@ -140,16 +140,13 @@ async def list_messages(
         )
         .where(messages.c.org_id == org_id, messages.c.conversation_id == conversation_id)
     )
+    # A task's events of one cycle share their time: its sequence number keeps them in order.
+    seq = func.coalesce(messages.c.task_seq, 0)
     if cursor is not None:
-        at_text, last_id = inbox.cursors.decode(scope, cursor, 2)
-        at = _parse_time(at_text)
-        query = query.where(
-            or_(
-                messages.c.created_at > at,
-                and_(messages.c.created_at == at, messages.c.message_id > last_id),
-            )
-        )
-    query = query.order_by(messages.c.created_at, messages.c.message_id).limit(limit + 1)
+        at_text, last_seq, last_id = inbox.cursors.decode(scope, cursor, 3)  # signed: ours
+        key = tuple_(_parse_time(at_text), int(last_seq), last_id)
+        query = query.where(tuple_(messages.c.created_at, seq, messages.c.message_id) > key)
+    query = query.order_by(messages.c.created_at, seq, messages.c.message_id).limit(limit + 1)
     async with inbox.db.transaction(org_id=org_id) as uow:
         exists = (
             await uow.session.execute(
@@ -168,7 +165,9 @@ async def list_messages(
     next_cursor = None
     if more:
         last = page[-1]
-        next_cursor = inbox.cursors.encode(scope, [last.created_at.isoformat(), last.message_id])
+        next_cursor = inbox.cursors.encode(
+            scope, [last.created_at.isoformat(), last.task_seq or 0, last.message_id]
+        )
     return [message_json(r, r.checkpoint_status) for r in page], next_cursor
 
 

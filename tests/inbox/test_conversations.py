@@ -49,6 +49,19 @@ async def test_a_task_becomes_a_conversation_with_agent_messages(platform: Platf
     assert [m["agent_id"] for m in messages] == ["noop", "noop", "task_orchestrator"]
     assert all(m["role"] == "agent" and m["task_id"] == task["task_id"] for m in messages)
 
+    # Page by page (a cycle's events share their time; the task's sequence orders them).
+    paged: list[Any] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = await ada.ok(
+            "GET", f"/api/v1/conversations/{task['task_id']}/messages", params=query
+        )
+        paged += page["messages"]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert [m["message_id"] for m in paged] == [m["message_id"] for m in messages]
+
     conversation = await ada.ok("GET", f"/api/v1/conversations/{task['task_id']}")
     assert conversation["title"] == "count to two"
     assert conversation["read_status"] == "unread"
