@@ -31,6 +31,7 @@ from contracts.inkpass.subjects import SESSIONS_REVOKED
 from shared.auth.tokens import ACCESS_TTL_S, LEEWAY_S
 from shared.bus import Bus
 from shared.logging import get_logger
+from shared.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -111,9 +112,7 @@ class RevocationFeed:
     async def stop(self) -> None:
         self._running = False
         if self._resubscribing is not None:
-            self._resubscribing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._resubscribing
+            await cancel_and_wait(self._resubscribing)
         await self._unsubscribe()
 
     async def wait_healthy(self, timeout: float) -> bool:

@@ -41,6 +41,7 @@ from shared.bus.errors import error_of, is_retryable
 from shared.context import CallContext, enter_call, leave_call
 from shared.errors import TransientError
 from shared.logging import get_logger
+from shared.tasks import cancel_and_wait
 
 P = TypeVar("P", bound=ContractModel)
 
@@ -140,19 +141,14 @@ class PullConsumer(Generic[P]):
         self._running = False
         for task in (self._watchdog, self._ticker):
             if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
             self._sub = None
         if self._inflight:
             _, pending = await asyncio.wait(set(self._inflight), timeout=grace)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending, timeout=2)
+            await asyncio.gather(*(cancel_and_wait(task) for task in pending))
 
     @property
     def running(self) -> bool:

@@ -36,6 +36,7 @@ from shared.bus.client import Bus
 from shared.bus.codec import HEADER_MSG_ID, decode
 from shared.errors import CodedPermanentError
 from shared.logging import get_logger
+from shared.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -116,9 +117,7 @@ class AdvisoryWatcher:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
 
     async def _run(self, sub: Any) -> None:
         while True:

@@ -42,6 +42,7 @@ from shared.db import Database, OutboxRelay, migrate, prepare_service_database
 from shared.logging import bind_process, configure, get_logger
 from shared.service.http import HttpServer
 from shared.settings import HttpServiceSettings, ServiceSettings
+from shared.tasks import cancel_and_wait
 from shared.version import VERSION
 
 log = get_logger(__name__)
@@ -204,11 +205,17 @@ class ServiceApp:
             await self._advisories.stop()
         if self._relay is not None:
             self._relay.stop()  # finishes its sweep, so what was committed still goes out
-        for task in self._tasks:
-            if task is not self._relay_task:
-                task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=grace)
+        await asyncio.gather(
+            *(
+                cancel_and_wait(task, timeout=grace)
+                for task in self._tasks
+                if task is not self._relay_task
+            )
+        )
+        if self._relay_task is not None:
+            _, unfinished = await asyncio.wait({self._relay_task}, timeout=grace)
+            for task in unfinished:
+                await cancel_and_wait(task)
         with contextlib.suppress(Exception):
             await self.bus.close()
         if self._db is not None:
