@@ -159,6 +159,26 @@ class ObjectSchemaV1(ContractModel):
     json_schema: dict[str, Any] | None
 
 
+class GetObjectSchemaV1(ContractModel):
+    """The JSON Schema of a type (`json_schema` None when the type has none)."""
+
+    type: ObjectType
+
+
+class ListObjectTypesV1(ContractModel):
+    """Every type of the organisation: those with a schema and those that hold objects."""
+
+
+class ObjectTypeInfoV1(ContractModel):
+    type: ObjectType
+    json_schema: dict[str, Any] | None = None
+    count: int = Field(ge=0, description="How many objects of the type exist.")
+
+
+class ObjectTypesV1(ContractModel):
+    types: list[ObjectTypeInfoV1] = Field(description="By type name.")
+
+
 class ObjectChange(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
@@ -203,6 +223,23 @@ OBJECT_SCHEMA_PUT = rpc(
     PutObjectSchemaV1,
     ObjectSchemaV1,
     summary="Set or remove the JSON Schema of an object type.",
+)
+
+OBJECT_SCHEMA_GET = rpc(
+    SERVICE,
+    "object_schema",
+    "get",
+    GetObjectSchemaV1,
+    ObjectSchemaV1,
+    summary="The JSON Schema of an object type.",
+)
+OBJECT_TYPE_LIST = rpc(
+    SERVICE,
+    "object_type",
+    "list",
+    ListObjectTypesV1,
+    ObjectTypesV1,
+    summary="The organisation's object types, their schemas and object counts.",
 )
 
 

@@ -17,6 +17,8 @@ WORKSPACE_SUBJECTS: tuple[Subject[Any, Any], ...] = (
     objects.OBJECT_QUERY,
     objects.OBJECT_SEARCH,
     objects.OBJECT_SCHEMA_PUT,
+    objects.OBJECT_SCHEMA_GET,
+    objects.OBJECT_TYPE_LIST,
     objects.OBJECT_CREATED,
     objects.OBJECT_UPDATED,
     objects.OBJECT_DELETED,

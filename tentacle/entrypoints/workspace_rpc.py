@@ -8,7 +8,13 @@ from contracts.tentacle import objects as o
 from contracts.tentacle.events import TaskEventV1
 from shared.bus import Delivery, Request, Router
 from tentacle.adapters.embeddings import embedder_from
-from tentacle.service import object_schemas, read_memory, read_objects, store_memory
+from tentacle.service import (
+    object_schemas,
+    object_types,
+    read_memory,
+    read_objects,
+    store_memory,
+)
 from tentacle.service.create_objects import bulk_insert, create_object
 from tentacle.service.delete_object import delete_object
 from tentacle.service.deps import Deps
@@ -52,6 +58,14 @@ def register(router: Router, deps: Deps, memory: MemoryDeps | None = None) -> No
     @router.rpc(o.OBJECT_SCHEMA_PUT)
     async def put_schema(request: o.PutObjectSchemaV1, req: Request) -> o.ObjectSchemaV1:
         return await object_schemas.put_object_schema(deps, request, req.meta)
+
+    @router.rpc(o.OBJECT_SCHEMA_GET)
+    async def get_schema(request: o.GetObjectSchemaV1, req: Request) -> o.ObjectSchemaV1:
+        return await object_types.get_object_schema(deps, request, req.meta)
+
+    @router.rpc(o.OBJECT_TYPE_LIST)
+    async def list_types(request: o.ListObjectTypesV1, req: Request) -> o.ObjectTypesV1:
+        return await object_types.list_object_types(deps, request, req.meta)
 
     @router.rpc(m.MEMORY_STORE)
     async def remember(request: m.StoreMemoryV1, req: Request) -> m.MemoryV1:

@@ -11,8 +11,11 @@ from inbox.entrypoints.http import (
     auth_routes,
     conversation_routes,
     files_routes,
+    member_routes,
+    memory_routes,
     stream_routes,
     task_routes,
+    workspace_routes,
 )
 from inbox.entrypoints.http.errors import install_error_handlers
 from inbox.entrypoints.http.limits import BodyLimit, RateLimit, TokenBuckets
@@ -50,6 +53,8 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
         auth_prefixes=AUTH_PREFIXES,
     )
     for module in (auth_routes, task_routes, conversation_routes, stream_routes, files_routes):
+        app.include_router(module.router)
+    for module in (workspace_routes, memory_routes, member_routes):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

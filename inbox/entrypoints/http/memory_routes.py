@@ -1,0 +1,115 @@
+"""The organisation's memory, over tentacle's contracts: search (or, with no criteria, the most
+recently changed), store a new version, read, history, restore, forget; each request authorised
+through inkpass first (`tentacle.memory.*`). Memories are addressed by their key."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts.tentacle import memory as m
+from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
+from inbox.entrypoints.http.task_routes import dump
+from inbox.entrypoints.http.workspace_calls import ask_workspace
+from inbox.service.auth import Principal, authorize
+from inbox.service.context import Inbox
+
+router = APIRouter(prefix="/api/v1/memories", tags=["memory"])
+
+Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/@-]{1,200}$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NewMemory(Body):
+    key: m.MemoryKey
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=m.ARCHIVAL_BODY_MAX)
+    topic: m.Topic | None = None
+    tags: list[m.MemoryTag] = Field(default_factory=list, max_length=32)
+    tier: m.MemoryTier = m.MemoryTier.ARCHIVAL
+    expected_version: int | None = Field(
+        default=None, ge=0, description="0: only if new; n: only if at version n."
+    )
+
+
+class Restore(Body):
+    version: int = Field(ge=1)
+
+
+async def _allowed(
+    inbox: Inbox, principal: Principal, request: Request, action: str, key: str | None
+) -> None:
+    await authorize(inbox, principal, action, "memory", key, source_ip=client_ip(request))
+
+
+@router.get("")
+async def search_memories(
+    principal: PrincipalDep,
+    inbox: InboxDep,
+    request: Request,
+    text: Annotated[str | None, Query(min_length=1, max_length=1000)] = None,
+    key: Annotated[m.MemoryKey | None, Query()] = None,
+    topic: Annotated[m.Topic | None, Query()] = None,
+    tag: Annotated[list[m.MemoryTag] | None, Query(max_length=32, description="Any of.")] = None,
+    tier: Annotated[m.MemoryTier | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """Ranked search; with no text, key, topic or tag, the most recently changed memories."""
+    listing = text is None and key is None and topic is None and not tag
+    action = "tentacle.memory.list" if listing else "tentacle.memory.search"
+    await _allowed(inbox, principal, request, action, None)
+    payload = m.SearchMemoryV1(
+        text=text, key=key, topic=topic, tags=tag or [], tier=tier, limit=limit
+    )
+    return dump(await ask_workspace(inbox, principal, m.MEMORY_SEARCH, payload))
+
+
+@router.post("", status_code=201)
+async def store_memory(
+    body: NewMemory, principal: PrincipalDep, inbox: InboxDep, request: Request
+) -> dict[str, Any]:
+    """Create the memory `key`, or store a new version of it."""
+    await _allowed(inbox, principal, request, "tentacle.memory.write", body.key)
+    payload = m.StoreMemoryV1(**body.model_dump(), source=m.MemorySource.USER)
+    return dump(await ask_workspace(inbox, principal, m.MEMORY_STORE, payload))
+
+
+@router.get("/{key:path}/history")
+async def memory_history(
+    key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
+) -> dict[str, Any]:
+    """Every version of a memory, oldest first."""
+    await _allowed(inbox, principal, request, "tentacle.memory.read", key)
+    payload = m.MemoryHistoryRequestV1(key=key)
+    return dump(await ask_workspace(inbox, principal, m.MEMORY_HISTORY, payload))
+
+
+@router.post("/{key:path}/restore")
+async def restore_memory(
+    key: Key, body: Restore, principal: PrincipalDep, inbox: InboxDep, request: Request
+) -> dict[str, Any]:
+    """Store an earlier version's content again, as a new version."""
+    await _allowed(inbox, principal, request, "tentacle.memory.write", key)
+    payload = m.RestoreMemoryV1(key=key, version=body.version)
+    return dump(await ask_workspace(inbox, principal, m.MEMORY_RESTORE, payload))
+
+
+@router.get("/{key:path}")
+async def get_memory(
+    key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
+) -> dict[str, Any]:
+    await _allowed(inbox, principal, request, "tentacle.memory.read", key)
+    return dump(await ask_workspace(inbox, principal, m.MEMORY_GET, m.GetMemoryV1(key=key)))
+
+
+@router.delete("/{key:path}")
+async def forget_memory(
+    key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
+) -> dict[str, Any]:
+    await _allowed(inbox, principal, request, "tentacle.memory.delete", key)
+    return dump(await ask_workspace(inbox, principal, m.MEMORY_DELETE, m.DeleteMemoryV1(key=key)))
