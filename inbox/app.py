@@ -7,8 +7,9 @@ from pathlib import Path
 from inbox.adapters.apikeys import ApiKeyCache
 from inbox.domain.cursors import CursorCodec
 from inbox.domain.event_ids import EventIds
-from inbox.entrypoints import consumers
-from inbox.entrypoints.http import install_http, new_http_app
+from inbox.entrypoints import chat_consumers, consumers
+from inbox.entrypoints.http import chat_routes, install_http, new_http_app
+from inbox.service.chat_relay import ChatRelay
 from inbox.service.context import Inbox
 from inbox.service.live import Hub
 from inbox.settings import InboxSettings
@@ -42,7 +43,10 @@ def build_app(settings: InboxSettings) -> ServiceApp:
     service = ServiceApp(settings, router=router, migrations=MIGRATIONS, http=http)
     inbox = build_inbox(settings, service)
     hub = Hub(inbox)
+    relay = ChatRelay(inbox, hub)
     consumers.register(router, inbox)
+    chat_consumers.register(router, inbox)
+    http.include_router(chat_routes.router)
     install_http(http, inbox, hub)
 
     @service.on_start
@@ -51,6 +55,7 @@ def build_app(settings: InboxSettings) -> ServiceApp:
         await inbox.authz.start()
         await inbox.api_keys.start()
         await hub.start()
+        await relay.start()
 
     @service.background
     async def feed_heads() -> None:

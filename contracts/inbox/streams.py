@@ -12,6 +12,7 @@ from typing import Any
 
 from contracts.inbox.subjects import FEED_APPENDED, SERVICE
 from contracts.streams import Consumer, Storage, Stream
+from contracts.tentacle.chat import CHAT_EVENTS, CHAT_STREAMED
 from contracts.tentacle.streams import EVENTS as TENTACLE_EVENTS
 from contracts.tentacle.subjects import TASK_PROGRESSED
 
@@ -48,5 +49,20 @@ LIFECYCLE_CONSUMER = Consumer(
     concurrency=8,
 )
 
+CHAT_CONSUMER = Consumer(
+    durable="inbox-chat",
+    service=SERVICE,
+    stream=CHAT_EVENTS,
+    subject=CHAT_STREAMED,
+    description="Put the lasting events of Flux's replies (tool calls and results, approvals, "
+    "the final text) into their conversations; deltas are acknowledged and skipped.",
+    ack_wait=timedelta(seconds=15),
+    max_deliver=8,
+    backoff=LIFECYCLE_CONSUMER.backoff,
+    jitter=0.2,
+    max_ack_pending=2000,
+    concurrency=8,
+)
+
 ALL_STREAMS = (FEED,)
-ALL_CONSUMERS: tuple[Consumer[Any], ...] = (LIFECYCLE_CONSUMER,)
+ALL_CONSUMERS: tuple[Consumer[Any], ...] = (LIFECYCLE_CONSUMER, CHAT_CONSUMER)

@@ -36,6 +36,7 @@ log = get_logger(__name__)
 
 _CATCH_UP_BATCH = 200
 _BODY_CACHE = 4096
+_LIVE_CAPACITY = 512
 
 
 def sse_body(entry: FeedEntryV1) -> bytes:
@@ -67,6 +68,13 @@ class Stream:
     buffer: deque[FeedEntryV1] = field(default_factory=deque)
     lagging: bool = True
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    live: deque[bytes] = field(default_factory=lambda: deque(maxlen=_LIVE_CAPACITY))
+    """Transient SSE events (no id, never in the feed), e.g. a reply's tokens: a slow reader
+    loses the oldest, and whatever they showed also arrives durably through the feed."""
+
+    def push_live(self, body: bytes) -> None:
+        self.live.append(body)
+        self.wake.set()
 
     def offer(self, entry: FeedEntryV1) -> None:
         if entry.seq <= self.queued:
@@ -150,6 +158,11 @@ class Hub:
                 self._bodies.popitem(last=False)
         return found
 
+    def relay(self, org_id: str, body: bytes) -> None:
+        """A transient event to every open stream of the org (see `Stream.live`)."""
+        for stream in self.streams.get(org_id, ()):
+            stream.push_live(body)
+
     def check_capacity(self) -> None:
         if self.count >= self.inbox.settings.sse_max_streams:
             raise TooManyStreams("this replica has as many streams as it serves; try another")
@@ -189,9 +202,13 @@ class Hub:
 
     async def entries(
         self, stream: Stream, *, heartbeat: float
-    ) -> AsyncIterator[FeedEntryV1 | None]:
-        """The stream's entries in order, or None when `heartbeat` seconds passed idle."""
+    ) -> AsyncIterator[FeedEntryV1 | bytes | None]:
+        """The stream's entries in order, or None when `heartbeat` seconds passed idle;
+        transient events (bytes, a whole SSE event) in between, as soon as they come."""
         while True:
+            if stream.live:
+                yield stream.live.popleft()
+                continue
             if stream.lagging:
                 async for entry in self._catch_up(stream):
                     yield entry

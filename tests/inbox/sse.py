@@ -58,7 +58,8 @@ class SseClient:
                             self.comments += 1
                         else:
                             self.events.append(event)
-                            self.last_event_id = event.id
+                            if event.id:  # transient events (a reply's tokens) carry none
+                                self.last_event_id = event.id
                         self._arrived.notify_all()
         except Exception as exc:
             if not opened.done():

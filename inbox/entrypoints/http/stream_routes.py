@@ -73,6 +73,9 @@ async def _events(
     try:
         yield b"retry: 2000\n: connected\n\n"
         async for entry in hub.entries(stream, heartbeat=inbox.settings.sse_heartbeat_seconds):
+            if isinstance(entry, bytes):
+                yield entry  # transient: no id, so Last-Event-ID stays on the feed
+                continue
             if entry is None:
                 if await request.is_disconnected() or not await still_valid(inbox, principal):
                     return

@@ -1,0 +1,254 @@
+"""Chatting with Flux on a person's behalf: their message into the thread and on to Flux,
+their answer to an approval, a cancelled reply, the conversation's history.
+
+The message and the `CHAT_SEND` command commit together (the command goes through the outbox),
+so a message in the thread is always one Flux will answer, and a retry with the same message
+id finds the stored one instead of asking twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import JsonValue
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts.ids import new_id
+from contracts.inbox.models import FeedKind
+from contracts.model import ContractModel
+from contracts.subject import Subject
+from contracts.tentacle.chat import (
+    CHAT_CANCEL,
+    CHAT_HISTORY,
+    CHAT_RESPOND,
+    CHAT_SEND,
+    CancelChatReplyV1,
+    ChatHistoryV1,
+    ChatReplyV1,
+    GetChatHistoryV1,
+    ReplyStatus,
+    RespondChatApprovalV1,
+    SendChatMessageV1,
+    chat_reply_id,
+)
+from inbox.adapters.tables import conversations, messages
+from inbox.domain.chat import ApprovalNotPending, ChatKind, ChatMessageConflict
+from inbox.domain.errors import NotFound
+from inbox.domain.messages import MessageKind
+from inbox.service import feed
+from inbox.service.auth import Principal
+from inbox.service.context import Inbox
+from inbox.service.records import conversation_json, message_json
+from inbox.service.remote import as_http_error
+from shared.errors import FluxosError
+
+P = TypeVar("P", bound=ContractModel)
+R = TypeVar("R", bound=Any)
+
+
+async def send(
+    inbox: Inbox,
+    principal: Principal,
+    conversation_id: str | None,
+    text: str,
+    message_id: str | None = None,
+) -> dict[str, JsonValue]:
+    """Store the person's message (starting the conversation when `conversation_id` is None)
+    and send it to Flux. Returns the message, the conversation and the reply's id."""
+    org = principal.org_id
+    new = conversation_id is None
+    conversation_id = conversation_id or new_id()
+    message_id = message_id or new_id()
+    reply_id = chat_reply_id(org, message_id)
+    now = datetime.now(UTC)
+    key = f"{now.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{0:010d}|{message_id}"
+    async with inbox.db.transaction(org_id=org) as uow:
+        session = uow.session
+        if not new and not await _exists(session, org, conversation_id):
+            raise NotFound("no such conversation")
+        found = (
+            await session.execute(
+                select(messages).where(
+                    messages.c.org_id == org, messages.c.message_id == message_id
+                )
+            )
+        ).one_or_none()
+        if found is not None:
+            if (
+                found.body != text
+                or found.conversation_id != conversation_id
+                or found.role != "user"
+            ):
+                raise ChatMessageConflict("this message id was used for another message")
+            return {
+                "message": message_json(found),
+                "conversation_id": conversation_id,
+                "reply_id": reply_id,
+            }
+        statement = insert(conversations).values(
+            org_id=org,
+            conversation_id=conversation_id,
+            title=text[:120],
+            read_status="read",
+            created_at=now,
+            updated_at=now,
+            last_message_at=now,
+            last_preview=text[:200],
+            last_message_key=key,
+        )
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[conversations.c.org_id, conversations.c.conversation_id],
+                set_={
+                    "updated_at": now,
+                    "last_message_at": now,
+                    "last_preview": text[:200],
+                    "last_message_key": key,
+                },
+            )
+        )
+        row = (
+            await session.execute(
+                insert(messages)
+                .values(
+                    org_id=org,
+                    message_id=message_id,
+                    conversation_id=conversation_id,
+                    role="user",
+                    agent_id=principal.user_id,
+                    kind=MessageKind.TEXT,
+                    body=text,
+                    data={"reply_id": reply_id},
+                    created_at=now,
+                )
+                .returning(*messages.c)
+            )
+        ).one()
+        conversation = (
+            await session.execute(
+                select(conversations).where(
+                    conversations.c.org_id == org,
+                    conversations.c.conversation_id == conversation_id,
+                )
+            )
+        ).one()
+        uow.publish(
+            inbox.bus.message(
+                CHAT_SEND,
+                SendChatMessageV1(
+                    conversation_id=conversation_id, message_id=message_id, text=text
+                ),
+                org_id=org,
+                actor=principal.actor,
+            )
+        )
+        message = message_json(row)
+        entry = await feed.append(
+            uow,
+            org_id=org,
+            kind=FeedKind.MESSAGE,
+            data={"message": message, "conversation": conversation_json(conversation)},
+            conversation_id=conversation_id,
+            source_at=now,
+        )
+    await feed.announce(inbox.bus, entry)
+    return {"message": message, "conversation_id": conversation_id, "reply_id": reply_id}
+
+
+async def _exists(session: AsyncSession, org: str, conversation_id: str) -> bool:
+    query = select(conversations.c.conversation_id).where(
+        conversations.c.org_id == org, conversations.c.conversation_id == conversation_id
+    )
+    return (await session.execute(query)).first() is not None
+
+
+async def require_conversation(inbox: Inbox, org: str, conversation_id: str) -> None:
+    """Another organisation's conversation looks exactly like a missing one."""
+    async with inbox.db.transaction(org_id=org) as uow:
+        found = await _exists(uow.session, org, conversation_id)
+    if not found:
+        raise NotFound("no such conversation")
+
+
+async def history(inbox: Inbox, principal: Principal, conversation_id: str) -> ChatHistoryV1:
+    await require_conversation(inbox, principal.org_id, conversation_id)
+    return await _ask(
+        inbox, principal, CHAT_HISTORY, GetChatHistoryV1(conversation_id=conversation_id)
+    )
+
+
+async def respond(
+    inbox: Inbox,
+    principal: Principal,
+    conversation_id: str,
+    approval_id: str,
+    approved: bool,
+    feedback: str | None,
+) -> ChatReplyV1:
+    """Answer the approval a reply waits on. `CHAT_RESPOND` is a command (no answer comes
+    back), so the approval is checked against Flux's own record first: an unknown or already
+    answered one is refused here, with nothing sent."""
+    state = await history(inbox, principal, conversation_id)
+    waiting = [
+        r for r in state.replies if r.pending is not None and r.pending.approval_id == approval_id
+    ]
+    if not waiting:
+        if await _approval_shown(inbox, principal.org_id, conversation_id, approval_id):
+            raise ApprovalNotPending("this approval was already answered")
+        raise NotFound("no such approval in this conversation")
+    reply = waiting[0]
+    if reply.status is not ReplyStatus.AWAITING_APPROVAL:
+        raise ApprovalNotPending("this approval was already answered")
+    payload = RespondChatApprovalV1(
+        conversation_id=conversation_id,
+        reply_id=reply.reply_id,
+        approval_id=approval_id,
+        approved=approved,
+        feedback=feedback,
+    )
+    try:
+        await inbox.bus.publish(
+            CHAT_RESPOND, payload, org_id=principal.org_id, actor=principal.actor
+        )
+    except FluxosError as exc:
+        raise as_http_error(exc) from None
+    return reply
+
+
+async def _approval_shown(inbox: Inbox, org: str, conversation_id: str, approval_id: str) -> bool:
+    query = select(messages.c.message_id).where(
+        messages.c.org_id == org,
+        messages.c.conversation_id == conversation_id,
+        messages.c.kind == ChatKind.APPROVAL,
+        messages.c.data["approval"]["approval_id"].astext == approval_id,
+    )
+    async with inbox.db.transaction(org_id=org) as uow:
+        return (await uow.session.execute(query)).first() is not None
+
+
+async def cancel(
+    inbox: Inbox, principal: Principal, conversation_id: str, reply_id: str | None
+) -> ChatReplyV1:
+    await require_conversation(inbox, principal.org_id, conversation_id)
+    return await _ask(
+        inbox,
+        principal,
+        CHAT_CANCEL,
+        CancelChatReplyV1(conversation_id=conversation_id, reply_id=reply_id),
+    )
+
+
+async def _ask(inbox: Inbox, principal: Principal, subject: Subject[P, R], payload: P) -> R:
+    try:
+        return await inbox.bus.request(
+            subject,
+            payload,
+            org_id=principal.org_id,
+            actor=principal.actor,
+            timeout=inbox.timeout,
+        )
+    except FluxosError as exc:
+        raise as_http_error(exc) from None

@@ -1,0 +1,182 @@
+"""Chatting with Flux through the inbox's API: the message goes to Flux as the signed-in person,
+the reply streams on their live stream, and what lasts (tool calls, results, approvals, the
+final text) is in the thread afterwards. Flux answers with the built-in offline model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.inbox.conftest import Person, Platform
+from tests.inbox.sse import Event, SseClient
+
+
+def chat_events(events: list[Event], reply_id: str) -> list[Event]:
+    return [e for e in events if e.event == "chat" and e.data["reply_id"] == reply_id]
+
+
+def ended(events: list[Event], reply_id: str, kind: str) -> bool:
+    return any(e.data["kind"] == kind for e in chat_events(events, reply_id))
+
+
+def thread_has(kind: str, count: int = 1) -> Any:
+    return lambda ms: sum(1 for m in ms if m["kind"] == kind) >= count
+
+
+async def test_a_message_to_flux_streams_its_reply_and_stays_in_the_thread(
+    platform: Platform,
+) -> None:
+    ada = await platform.sign_up("ada")
+    stream = SseClient(ada.http)
+    await stream.open()
+    try:
+        sent = await ada.ok("POST", "/api/v1/chat", 202, json={"text": "Summarize today's news"})
+        reply_id = sent["reply_id"]
+        conversation_id = sent["conversation_id"]
+        assert sent["message"]["body"] == "Summarize today's news"
+        events = await stream.wait(lambda es: ended(es, reply_id, "done"), timeout=60)
+    finally:
+        await stream.close()
+    mine = chat_events(events, reply_id)
+    assert [e.data["seq"] for e in mine] == list(range(1, len(mine) + 1))
+    assert all(e.id == "" for e in mine)  # transient: the feed's ids are untouched
+    kinds = [e.data["kind"] for e in mine]
+    assert (kinds[0], kinds[-1]) == ("started", "done")
+    assert "delta" in kinds
+    typed = "".join(e.data["detail"]["text"] for e in mine if e.data["kind"] == "delta")
+    final = mine[-1].data["detail"]["text"]
+    assert typed == final
+    [call] = [e.data["detail"]["call"] for e in mine if e.data["kind"] == "tool_call"]
+    assert (call["name"], call["arguments"]) == ("create_task", {"goal": "Summarize today's news"})
+
+    # After the fact, the thread holds the message, the tool call and result, and the reply
+    # (with the ids the live events named), and the task it started reports there too.
+    thread = await ada.wait_messages(conversation_id, thread_has("chat_reply"), timeout=60)
+    by_kind = {m["kind"]: m for m in thread if m["kind"] != "text" or m["role"] == "user"}
+    assert by_kind["text"]["body"] == "Summarize today's news"
+    assert by_kind["chat_reply"]["body"] == final
+    assert by_kind["tool_call"]["data"]["call"]["name"] == "create_task"
+    assert by_kind["tool_result"]["data"]["ok"] is True
+    live_ids = {e.data["id"] for e in mine}
+    assert {
+        by_kind[k]["message_id"] for k in ("tool_call", "tool_result", "chat_reply")
+    } <= live_ids
+    order = [m["kind"] for m in thread]
+    assert order.index("text") < order.index("tool_call") < order.index("chat_reply")
+    await ada.wait_messages(conversation_id, thread_has("task_completed"), timeout=60)
+
+    history = await ada.ok("GET", f"/api/v1/chat/{conversation_id}")
+    assert [t["role"] for t in history["turns"]] == ["user", "assistant", "tool", "assistant"]
+    assert history["replies"][0]["status"] == "completed"
+    listed = await ada.ok("GET", "/api/v1/conversations")
+    assert [c["conversation_id"] for c in listed["conversations"]] == [conversation_id]
+
+    # The same message id again is the same message: Flux is not asked twice.
+    again = await ada.ok(
+        "POST",
+        f"/api/v1/chat/{conversation_id}",
+        202,
+        json={"text": "hello", "message_id": "m-1"},
+    )
+    twice = await ada.ok(
+        "POST",
+        f"/api/v1/chat/{conversation_id}",
+        202,
+        json={"text": "hello", "message_id": "m-1"},
+    )
+    assert twice["reply_id"] == again["reply_id"]
+    conflict = await ada.http.post(
+        f"/api/v1/chat/{conversation_id}", json={"text": "other", "message_id": "m-1"}
+    )
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["code"] == "inbox.chat_message_conflict"
+    thread = await ada.wait_messages(conversation_id, thread_has("chat_reply", 2), timeout=60)
+    assert [m["body"] for m in thread if m["role"] == "user"] == ["Summarize today's news", "hello"]
+
+
+async def test_an_approval_gated_tool_waits_for_the_person(platform: Platform) -> None:
+    ada = await platform.sign_up("ada")
+    stream = SseClient(ada.http)
+    await stream.open()
+    try:
+        sent = await ada.ok(
+            "POST", "/api/v1/chat", 202, json={"text": "Email bob@example.com: lunch is at one"}
+        )
+        reply_id, conversation_id = sent["reply_id"], sent["conversation_id"]
+        events = await stream.wait(lambda es: ended(es, reply_id, "approval_needed"), timeout=60)
+        approval = chat_events(events, reply_id)[-1].data["detail"]["approval"]
+        assert approval["tool"] == "send_notification"
+        thread = await ada.wait_messages(conversation_id, thread_has("chat_approval"))
+        [card] = [m for m in thread if m["kind"] == "chat_approval"]
+        assert card["data"]["status"] == "pending"
+        assert "bob@example.com" in card["body"]
+        assert not [m for m in platform.mailbox.sent if m.to.address == "bob@example.com"]
+
+        path = f"/api/v1/chat/{conversation_id}/approvals/{approval['approval_id']}"
+        unknown = await ada.http.post(
+            f"/api/v1/chat/{conversation_id}/approvals/nope", json={"approved": True}
+        )
+        assert unknown.status_code == 404
+        assert unknown.json()["error"]["code"] == "inbox.not_found"
+        answered = await ada.ok("POST", path, json={"approved": True})
+        assert answered == {
+            "reply_id": reply_id,
+            "approval_id": approval["approval_id"],
+            "status": "approved",
+        }
+        await stream.wait(lambda es: ended(es, reply_id, "done"), timeout=60)
+    finally:
+        await stream.close()
+    again = await ada.http.post(path, json={"approved": False})
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "inbox.approval_not_pending"
+    await ada.wait_messages(
+        conversation_id,
+        lambda ms: (
+            any(m["kind"] == "chat_approval" and m["data"]["status"] == "approved" for m in ms)
+            and thread_has("chat_reply")(ms)
+        ),
+    )
+    assert [m.to.address for m in platform.mailbox.sent if m.to.address == "bob@example.com"] == [
+        "bob@example.com"
+    ]
+
+
+async def test_bad_requests_and_other_orgs_conversations_send_nothing(platform: Platform) -> None:
+    ada = await platform.sign_up("ada")
+    eve = await platform.sign_up("eve")
+    sent = await ada.ok("POST", "/api/v1/chat", 202, json={"text": "hello"})
+    conversation_id = sent["conversation_id"]
+    await ada.wait_messages(conversation_id, thread_has("chat_reply"), timeout=60)
+
+    async def refused(person: Person, path: str, status: int, code: str, **kw: Any) -> None:
+        answer = await person.http.post(path, **kw)
+        assert answer.status_code == status, answer.text
+        assert answer.json()["error"]["code"] == code
+
+    await refused(ada, "/api/v1/chat", 422, "inbox.invalid_request", json={"text": ""})
+    await refused(ada, "/api/v1/chat", 422, "inbox.invalid_request", json={"text": "   "})
+    await refused(ada, "/api/v1/chat", 422, "inbox.invalid_request", json={"txt": "hi"})
+    await refused(ada, "/api/v1/chat", 422, "inbox.invalid_request", json={"text": "x" * 20_001})
+    await refused(
+        ada, "/api/v1/chat", 422, "inbox.invalid_request", json={"text": "hi", "message_id": "a b"}
+    )
+    await refused(
+        ada, "/api/v1/chat/no-such-conversation", 404, "inbox.not_found", json={"text": "hi"}
+    )
+    # Eve's organisation cannot see, write to, stop or read Ada's conversation.
+    path = f"/api/v1/chat/{conversation_id}"
+    await refused(eve, path, 404, "inbox.not_found", json={"text": "hi"})
+    await refused(eve, path + "/cancel", 404, "inbox.not_found", json={})
+    await refused(eve, path + "/approvals/x", 404, "inbox.not_found", json={"approved": True})
+    assert (await eve.http.get(path)).status_code == 404
+    unsigned = await platform.client().post(path, json={"text": "hi"})
+    assert unsigned.status_code == 401
+
+    thread = await ada.ok("GET", f"/api/v1/conversations/{conversation_id}/messages")
+    assert [m["body"] for m in thread["messages"] if m["role"] == "user"] == ["hello"]
+    history = await ada.ok("GET", path)
+    assert [t["text"] for t in history["turns"] if t["role"] == "user"] == ["hello"]
+    assert (await eve.ok("GET", "/api/v1/conversations"))["conversations"] == []
+    # Cancelling a reply that already finished changes nothing.
+    state = await ada.ok("POST", path + "/cancel", json={"reply_id": sent["reply_id"]})
+    assert state["status"] == "completed"
