@@ -7,6 +7,7 @@ a reader of the contract knows how a message is retried and when it is dead-lett
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from dataclasses import dataclass
@@ -69,6 +70,13 @@ class Consumer(Generic[P]):
     each delay by up to that fraction either way, so messages that failed together (a provider
     outage) do not all come back in the same instant. After `max_deliver` attempts the message is
     dead-lettered.
+
+    The server filters what it delivers: `filter_tokens` fixes a token to one value,
+    `filter_choices` lets a token take any of a few values (one filter subject per
+    combination), so a consumer that needs only some kinds of a busy subject never receives
+    the rest. `legacy_subjects` are earlier shapes of `subject` (same payload) whose messages
+    may still sit in the stream from before the change: they are consumed whole and accepted,
+    so an upgrade neither skips nor dead-letters them.
     """
 
     durable: str
@@ -77,6 +85,8 @@ class Consumer(Generic[P]):
     subject: Subject[P, None]
     description: str
     filter_tokens: tuple[tuple[str, str], ...] = ()
+    filter_choices: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    legacy_subjects: tuple[Subject[P, None], ...] = ()
     ack_wait: timedelta = timedelta(seconds=30)
     max_deliver: int = 5
     backoff: tuple[timedelta, ...] = (
@@ -102,10 +112,41 @@ class Consumer(Generic[P]):
             raise ValueError(f"{self.durable}: concurrency must be within 1..max_ack_pending")
         if not 0.0 <= self.jitter < 1.0:
             raise ValueError(f"{self.durable}: jitter is a fraction within [0, 1)")
+        fixed = [t for t, _ in self.filter_tokens]
+        chosen = [t for t, _ in self.filter_choices]
+        if len(set(fixed + chosen)) != len(fixed) + len(chosen):
+            raise ValueError(f"{self.durable}: a token is filtered twice")
+        if any(not values for _, values in self.filter_choices):
+            raise ValueError(f"{self.durable}: a filter choice needs at least one value")
+        for old in self.legacy_subjects:
+            if old.payload is not self.subject.payload or old.kind is not self.subject.kind:
+                raise ValueError(f"{self.durable}: {old} is not an earlier shape of its subject")
+            if patterns_overlap(old.wildcard, self.subject.wildcard):
+                raise ValueError(f"{self.durable}: {old} overlaps {self.subject}")
+        self.filter_subjects  # noqa: B018 - renders (and so validates) every filter now
+
+    @property
+    def filter_subjects(self) -> tuple[str, ...]:
+        """What the server delivers: the subject with its fixed and chosen tokens (every
+        combination of the choices), then the legacy shapes, whole."""
+        names = [t for t, _ in self.filter_choices]
+        current = tuple(
+            self.subject.filter(**dict(self.filter_tokens), **dict(zip(names, combo, strict=True)))
+            for combo in itertools.product(*(values for _, values in self.filter_choices))
+        )
+        return current + tuple(old.wildcard for old in self.legacy_subjects)
 
     @property
     def filter_subject(self) -> str:
-        return self.subject.filter(**dict(self.filter_tokens))
+        """The first filter subject (the only one unless choices or legacy shapes are set)."""
+        return self.filter_subjects[0]
+
+    def accepts_subject(self, subject: str, payload: P, meta: Any) -> bool:
+        """Whether a message with this payload belongs on `subject`, in the current shape or
+        in a legacy one."""
+        if self.subject.render(payload, meta) == subject:
+            return True
+        return any(old.render(payload, meta) == subject for old in self.legacy_subjects)
 
     def retry_delay(self, attempt: int) -> timedelta:
         """Delay before redelivering after failed attempt number `attempt` (1-based)."""

@@ -14,7 +14,7 @@ from contracts.inbox.subjects import FEED_APPENDED, SERVICE
 from contracts.streams import Consumer, Storage, Stream
 from contracts.tentacle.chat import CHAT_EVENTS, CHAT_STREAMED
 from contracts.tentacle.streams import EVENTS as TENTACLE_EVENTS
-from contracts.tentacle.subjects import TASK_PROGRESSED
+from contracts.tentacle.subjects import TASK_PROGRESSED, TASK_PROGRESSED_WITHOUT_KIND
 
 FEED = Stream(
     name="INBOX_FEED",
@@ -30,6 +30,8 @@ LIFECYCLE_CONSUMER = Consumer(
     service=SERVICE,
     stream=TENTACLE_EVENTS,
     subject=TASK_PROGRESSED,
+    # Every kind is projected; events from before the subject carried the kind still count.
+    legacy_subjects=(TASK_PROGRESSED_WITHOUT_KIND,),
     description="Project task lifecycle events into conversations and messages.",
     ack_wait=timedelta(seconds=15),
     max_deliver=8,

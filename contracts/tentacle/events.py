@@ -1,9 +1,10 @@
 """The task lifecycle event: one subject per task, numbered 1..n without gaps.
 
 Every state transition and every step event of a task is published on
-`tentacle.v1.evt.task.{org_id}.{task_id}.progressed` as a `TaskEventV1`. One subject keeps one
-task's events in order for every consumer; `seq` lets a consumer notice a gap and fill it with
-`tentacle.v1.rpc.task.events`. `kind` says what happened and chooses the model of `detail`.
+`tentacle.v1.evt.task.{org_id}.{task_id}.{kind}.progressed` as a `TaskEventV1`. One stream keeps
+one task's events in order for every consumer, whatever kinds it filters; `seq` lets a consumer
+notice a gap and fill it with `tentacle.v1.rpc.task.events`. `kind` says what happened and
+chooses the model of `detail`.
 """
 
 from __future__ import annotations

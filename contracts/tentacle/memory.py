@@ -20,9 +20,9 @@ from contracts.ids import OrgId, SubjectToken
 from contracts.model import ContractModel
 from contracts.streams import Consumer, DeliverPolicy
 from contracts.subject import Subject, event, rpc
-from contracts.tentacle.events import TaskEventV1
+from contracts.tentacle.events import TaskEventKind, TaskEventV1
 from contracts.tentacle.streams import EVENTS, PATIENT_BACKOFF
-from contracts.tentacle.subjects import TASK_PROGRESSED
+from contracts.tentacle.subjects import TASK_PROGRESSED, TASK_PROGRESSED_WITHOUT_KIND
 
 SERVICE: Final = "tentacle"
 
@@ -213,6 +213,9 @@ LEARNINGS_CONSUMER: Final[Consumer[TaskEventV1]] = Consumer(
     service=SERVICE,
     stream=EVENTS,
     subject=TASK_PROGRESSED,
+    # Only a completed task has something to learn: the server holds back every other event.
+    filter_choices=(("kind", (TaskEventKind.COMPLETED.value,)),),
+    legacy_subjects=(TASK_PROGRESSED_WITHOUT_KIND,),
     description="Store what each finished task learned as an archival memory (task:<id>).",
     ack_wait=timedelta(seconds=15),
     max_deliver=6,

@@ -6,8 +6,8 @@ Other services use:
   for triggers, schedules and other services that must not lose the request); both create the
   same task for the same `request_id`;
 * the task commands and queries below (`tentacle.v1.rpc.task.<verb>`);
-* `TASK_PROGRESSED`, the one lifecycle subject per task (filter by org with
-  `TASK_PROGRESSED.filter(org_id=...)`).
+* `TASK_PROGRESSED`, the lifecycle of every task (filter by org with
+  `TASK_PROGRESSED.filter(org_id=...)`, by task, and by event kind with `kind=...`).
 """
 
 from __future__ import annotations
@@ -158,14 +158,27 @@ STEP_RUN = command(
 )
 
 # ---------------------------------------------------------------------- lifecycle
+# The event's kind is a token so that a consumer of a few kinds (a task's end, say) has the
+# server filter out the step events that make up most of the traffic.
 TASK_PROGRESSED = event(
     SERVICE,
     "task",
     "progressed",
     TaskEventV1,
-    tokens=("org_id", "task_id"),
+    tokens=("org_id", "task_id", "kind"),
     summary="Every transition and step event of a task, numbered 1..n per task.",
 )
+TASK_PROGRESSED_WITHOUT_KIND = event(
+    SERVICE,
+    "task",
+    "progressed",
+    TaskEventV1,
+    tokens=("org_id", "task_id"),
+    summary="The lifecycle subject before it carried the kind: no longer published.",
+)
+"""Earlier messages of `TASK_PROGRESSED` may still be in the stream in this shape; durable
+consumers list it as a legacy subject so an upgrade neither skips nor dead-letters them. It is
+not part of `ALL` (nothing is published on it)."""
 
 ALL: tuple[Subject[Any, Any], ...] = (
     TASK_CREATE_RPC,

@@ -43,6 +43,7 @@ from contracts.mimic.subjects import WEBHOOK_RECEIVED
 from contracts.model import ContractModel
 from contracts.streams import Consumer, DeliverPolicy
 from contracts.subject import Subject, rpc
+from contracts.tentacle.events import TaskEventKind
 from contracts.tentacle.objects import (
     OBJECT_CREATED,
     OBJECT_DELETED,
@@ -51,7 +52,7 @@ from contracts.tentacle.objects import (
     ObjectChangedV1,
 )
 from contracts.tentacle.streams import EVENTS, PATIENT_BACKOFF
-from contracts.tentacle.subjects import SERVICE, TASK_PROGRESSED
+from contracts.tentacle.subjects import SERVICE, TASK_PROGRESSED, TASK_PROGRESSED_WITHOUT_KIND
 
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")]
 Goal = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -252,11 +253,21 @@ INTEGRATION_EVENTS_CONSUMER: Final = Consumer(
     deliver_policy=DeliverPolicy.NEW,
 )
 
+TASK_FINISHED_KINDS: Final = (
+    TaskEventKind.COMPLETED,
+    TaskEventKind.FAILED,
+    TaskEventKind.CANCELLED,
+)
+"""The lifecycle events that answer a triggered task and fire task-finished triggers."""
+
 TASK_EVENTS_CONSUMER: Final = Consumer(
     durable="tentacle-trigger-task-events",
     service=SERVICE,
     stream=EVENTS,
     subject=TASK_PROGRESSED,
+    # Only the events that end a task answer or fire anything: the server holds back the rest.
+    filter_choices=(("kind", tuple(k.value for k in TASK_FINISHED_KINDS)),),
+    legacy_subjects=(TASK_PROGRESSED_WITHOUT_KIND,),
     description="Answer triggered tasks' events when they finish; fire task-finished triggers.",
     ack_wait=timedelta(seconds=15),
     max_deliver=6,

@@ -243,8 +243,8 @@ class PullConsumer(Generic[P]):
                 strict=self.bus.settings.strict_contracts,
                 max_bytes=self.bus.settings.max_message_bytes,
             )
-            expected = self.spec.subject.render(incoming.data, incoming.meta)
-            if expected != msg.subject:
+            if not self.spec.accepts_subject(msg.subject, incoming.data, incoming.meta):
+                expected = self.spec.subject.render(incoming.data, incoming.meta)
                 raise DecodeError(
                     BusErrorCode.WRONG_SUBJECT,
                     f"published to {msg.subject} but the message belongs on {expected}",

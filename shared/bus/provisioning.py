@@ -55,13 +55,16 @@ def stream_config(spec: Stream, *, replicas: int) -> StreamConfig:
 
 
 def consumer_config(spec: Consumer[Any]) -> ConsumerConfig:
+    filters = spec.filter_subjects
     return ConsumerConfig(
         durable_name=spec.durable,
         description=spec.description,
         ack_policy=AckPolicy.EXPLICIT,
         ack_wait=spec.ack_wait.total_seconds(),
         max_deliver=spec.max_deliver,
-        filter_subject=spec.filter_subject,
+        # One filter is declared the way the server reports it back; several need the list.
+        filter_subject=filters[0] if len(filters) == 1 else None,
+        filter_subjects=list(filters) if len(filters) > 1 else None,
         max_ack_pending=spec.max_ack_pending,
         deliver_policy=_DELIVER[spec.deliver_policy],
         max_waiting=512,
@@ -114,4 +117,8 @@ async def ensure_streams(js: JetStreamContext, specs: Iterable[Stream], *, repli
 
 
 async def ensure_consumer(js: JetStreamContext, spec: Consumer[Any]) -> None:
+    """Create the durable, or bring an existing one to the declaration. The server edits an
+    existing durable in place (its filter subjects included) and keeps its position and its
+    unacknowledged messages, so a changed filter takes effect at the next start without
+    replaying or skipping anything the old filter had matched."""
     await js.add_consumer(spec.stream.name, consumer_config(spec))

@@ -22,6 +22,7 @@ from contracts.tentacle.events import (
 from contracts.tentacle.objects import ObjectChangedV1
 from contracts.tentacle.trigger_errors import TriggerErrorCode
 from contracts.tentacle.triggers import (
+    TASK_FINISHED_KINDS,
     CallbackKind,
     CallbackV1,
     ResponseType,
@@ -43,12 +44,9 @@ _FIRE_NAMESPACE: Final = uuid.UUID("8e4b8f0a-5f0e-4c59-a0f6-7472696767e5")
 MAX_ANSWER: Final = 1900
 """Characters of a task's answer sent back (Discord refuses messages over 2000)."""
 
-FINISHED: Final = {
-    TaskEventKind.COMPLETED: "task_completed",
-    TaskEventKind.FAILED: "task_failed",
-    TaskEventKind.CANCELLED: "task_cancelled",
-}
-"""Lifecycle events that end a task, by the event type platform triggers see."""
+FINISHED: Final[dict[TaskEventKind, str]] = {k: f"task_{k.value}" for k in TASK_FINISHED_KINDS}
+"""Lifecycle events that end a task, by the event type platform triggers see (task_completed,
+task_failed, task_cancelled): the kinds the trigger consumer's filter lets through."""
 
 
 def check_trigger(trigger: TriggerV1) -> EventFilter:

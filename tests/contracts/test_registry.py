@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from contracts.envelope import Meta
-from contracts.ids import TOKEN_PATTERN, InvalidToken, validate_token
+from contracts.ids import TOKEN_PATTERN, InvalidToken, is_token, validate_token
 from contracts.model import ContractModel
 from contracts.registry import CONSUMERS, STREAMS, SUBJECTS, models
 from contracts.streams import patterns_overlap, stream_for, subject_matches
@@ -71,7 +72,23 @@ def test_consumers_read_from_the_stream_that_holds_their_subject() -> None:
         assert consumer.max_deliver > len(consumer.backoff) or consumer.backoff
 
 
+def test_consumer_filters_lie_in_their_stream_and_never_overlap() -> None:
+    # The server refuses overlapping filter subjects, and a filter outside the stream matches
+    # nothing.
+    for consumer in CONSUMERS:
+        filters = consumer.filter_subjects
+        for f in filters:
+            assert any(patterns_overlap(p, f) for p in consumer.stream.subjects), f
+        for i, a in enumerate(filters):
+            for b in filters[i + 1 :]:
+                assert not patterns_overlap(a, b), (consumer.durable, a, b)
+
+
 def _field_is_token(model: type[BaseModel], name: str) -> bool:
+    annotation = model.model_fields[name].annotation if name in model.model_fields else None
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        # An enum's values are fixed in the contract: each must be a safe token itself.
+        return all(is_token(member.value) for member in annotation)
     schema = model.model_json_schema()
     field = schema.get("properties", {}).get(name)
     if field is None:
