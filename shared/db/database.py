@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -23,7 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from shared.db.errors import DatabaseUnavailable, translate
-from shared.db.outbox import Publisher, publish_after_commit
+from shared.db.outbox import PUBLISH_ALLOWANCE, PUBLISH_LEASE, Publisher, publish_committed
+from shared.db.published_marks import PublishedMarks
 from shared.db.rls import checked_org_id, set_org
 from shared.db.uow import UnitOfWork
 from shared.db.urls import parse_url, to_sqlalchemy_url
@@ -74,6 +76,7 @@ class Database:
         idle_in_transaction_timeout: float = 60.0,
         application_name: str = "fluxos",
         publisher: Publisher | None = None,
+        publish_lease: timedelta = PUBLISH_LEASE,
     ) -> None:
         if pool_size < 1 or max_overflow < 0:
             raise ValueError("pool_size must be at least 1 and max_overflow not negative")
@@ -97,6 +100,11 @@ class Database:
         }
         self.publisher = publisher
         """Sends outbox rows after commit; the bus sets it once it is connected."""
+        if publish_lease <= PUBLISH_ALLOWANCE:
+            raise ValueError(f"publish_lease must be longer than {PUBLISH_ALLOWANCE}")
+        self.publish_lease = publish_lease
+        """How long committed rows are left to their writer before the relay may send them."""
+        self._marks = PublishedMarks(lambda: self.engine)
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
 
@@ -127,7 +135,13 @@ class Database:
             await self.dispose()
             raise
 
+    async def settle_marks(self, timeout: float = 5.0) -> None:
+        """Wait until rows published after commit so far are marked so in the table."""
+        await self._marks.drain(timeout)
+
     async def dispose(self) -> None:
+        if self._engine is not None:
+            await self._marks.drain()
         engine, self._engine, self._sessions = self._engine, None, None
         if engine is not None:
             await engine.dispose()
@@ -156,8 +170,10 @@ class Database:
         org = checked_org_id(org_id)
         if self._sessions is None:
             raise RuntimeError("Database.connect() has not been awaited")
+        publisher = self.publisher  # the one the rows are leased to
+        lease = self.publish_lease if publisher is not None else None
         async with self._sessions() as session:
-            uow = UnitOfWork(session, org)
+            uow = UnitOfWork(session, org, lease=lease)
             try:
                 async with session.begin():
                     await _begin(session, org)
@@ -171,8 +187,14 @@ class Database:
                     raise
                 raise transient from exc
             written = uow.written
-            if written:
-                if self.publisher is None:
-                    log.debug("no publisher yet: %d outbox rows left for the relay", len(written))
-                else:
-                    await publish_after_commit(session, written, self.publisher)
+        if not written:
+            return
+        if publisher is None:
+            log.debug("no publisher yet: %d outbox rows left for the relay", len(written))
+            return
+        result = await publish_committed(
+            written, publisher, deadline=uow.lease_ends(PUBLISH_ALLOWANCE)
+        )
+        self._marks.add(result.sent)
+        if result.unsent:
+            await self._marks.release(result.unsent)

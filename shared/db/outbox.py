@@ -1,23 +1,29 @@
 """The transactional outbox: messages written with the state they describe, sent after commit.
 
-A unit of work stages messages; they are inserted in the same transaction as its other writes
-and, once that transaction has committed, published at once in id order. Whatever is left
-unpublished (the process died, NATS was down) is swept by `OutboxRelay`.
+A unit of work stages messages; they are inserted in the same transaction as its other writes,
+leased to the writer, and once that transaction has committed, published at once in id order
+with no further database work; their rows are marked published later, many at a time
+(`PublishedMarks`). Whatever is left unpublished (the process died, NATS was down) is swept by
+`OutboxRelay` once its lease ends, or at once when the writer gives its lease back.
 
 Ordering rule shared by both publishers: a message is sent only if every earlier unpublished
-message of its unit of work is held (row-locked) by the same publisher. Rows are claimed with
-`FOR UPDATE SKIP LOCKED`, so two publishers never work the same row at once, and neither can
-overtake the other within one transaction's messages.
+message of its unit of work is held by the same publisher, held meaning leased (the writer) or
+row-locked (a relay, which claims only due rows with `FOR UPDATE SKIP LOCKED`). So no two
+publishers work the same row at once, and neither overtakes the other within one transaction's
+messages. A row sent but not yet marked (a crash in between) is sent again by the relay after
+the lease, well inside every stream's duplicate window, and JetStream drops the copy.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final, TypeAlias
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from contracts.ids import validate_token
@@ -31,6 +37,14 @@ Publisher: TypeAlias = Callable[[OutboundMessage], Awaitable[object]]
 accepted. What it returns is ignored, so the bus's `publish_message` fits as it is."""
 
 PRUNE_BATCH: Final = 5_000
+
+PUBLISH_LEASE: Final = timedelta(seconds=30)
+"""How long a committed unit of work's rows are its writer's to publish. Short next to every
+stream's duplicate window (a resend after it is dropped by JetStream), long next to a send."""
+
+PUBLISH_ALLOWANCE: Final = timedelta(seconds=10)
+"""The longest one send may take (the bus's publish timeout is 5 s), and then some: no send
+starts later than this before the lease ends."""
 
 
 def checked_message(message: OutboundMessage) -> OutboundMessage:
@@ -52,9 +66,18 @@ def checked_message(message: OutboundMessage) -> OutboundMessage:
 
 
 async def write_outbox(
-    session: AsyncSession, batch: str, messages: Sequence[OutboundMessage]
+    session: AsyncSession,
+    batch: str,
+    messages: Sequence[OutboundMessage],
+    *,
+    lease: timedelta | None = None,
 ) -> list[int]:
-    """Insert `messages` in order; their ids, in the same order."""
+    """Insert `messages` in order; their ids, in the same order.
+
+    `lease`: the rows are the writer's to publish after commit for that long; the relay, which
+    only takes rows that are due, leaves them alone until then. None: due at once (no writer
+    will publish them, e.g. no bus yet).
+    """
     rows = [
         {
             "batch": batch,
@@ -65,9 +88,10 @@ async def write_outbox(
         }
         for m in messages
     ]
-    result = await session.execute(
-        insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True), rows
-    )
+    statement = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
+    if lease is not None:
+        statement = statement.values(next_attempt_at=func.clock_timestamp() + lease)
+    result = await session.execute(statement, rows)
     return list(result.scalars())
 
 
@@ -80,58 +104,43 @@ def message_of(row: Any) -> OutboundMessage:
     )
 
 
-async def publish_after_commit(
-    session: AsyncSession,
-    written: Sequence[tuple[int, OutboundMessage]],
-    publisher: Publisher,
-) -> int:
-    """Publish a committed unit of work's messages; how many this call sent.
+@dataclass(frozen=True, slots=True)
+class Published:
+    sent: list[int]
+    """Rows sent, in order."""
+    unsent: list[int]
+    """Rows not sent (a send failed or the lease ran short): the relay's from now on."""
 
-    Stops at the first row another publisher holds or that fails to send: the relay takes over
-    from there, in order. Never raises for a failed send, since the caller's transaction did
+
+async def publish_committed(
+    written: Sequence[tuple[int, OutboundMessage]], publisher: Publisher, *, deadline: float
+) -> Published:
+    """Publish a committed unit of work's leased rows in order, without touching the database.
+
+    The lease keeps the relay away, so no row lock is needed and no connection is held while
+    JetStream acknowledges. Stops at the first failed send, and before any send that could
+    still be in flight when the lease ends (`deadline`, on the monotonic clock, is the lease's
+    end less the longest a send can take): past it the relay may publish the same rows, and
+    this publisher must not overtake it. Never raises for a failed send: the transaction did
     commit and its messages are safe in the table.
     """
-    ids = [row_id for row_id, _ in written]
     sent: list[int] = []
-    try:
-        async with session.begin():
-            locked = dict(
-                (
-                    await session.execute(
-                        select(outbox.c.id, outbox.c.published_at)
-                        .where(outbox.c.id.in_(ids))
-                        .order_by(outbox.c.id)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).all()
+    for index, (row_id, message) in enumerate(written):
+        if time.monotonic() >= deadline:
+            log.warning("outbox lease ran short; the relay publishes from row %s on", row_id)
+            return Published(sent, [row for row, _ in written[index:]])
+        try:
+            await publisher(message)
+        except Exception as exc:
+            log.warning(
+                "outbox row %s (%s) not published, left for the relay: %s",
+                row_id,
+                message.subject,
+                exc,
             )
-            for row_id, message in written:
-                if row_id not in locked:
-                    break  # the relay holds it and will send the rest after it
-                if locked[row_id] is not None:
-                    continue  # the relay already sent it
-                try:
-                    await publisher(message)
-                except Exception as exc:
-                    log.warning(
-                        "outbox row %s (%s) not published, left for the relay: %s",
-                        row_id,
-                        message.subject,
-                        exc,
-                    )
-                    break
-                sent.append(row_id)
-            if sent:
-                await session.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(sent))
-                    .values(published_at=func.now(), last_error=None)
-                )
-    except Exception:
-        # Sent but not marked: the relay sends them again and JetStream drops the copies.
-        log.warning("could not record published outbox rows; the relay will retry", exc_info=True)
-        return 0
-    return len(sent)
+            return Published(sent, [row for row, _ in written[index:]])
+        sent.append(row_id)
+    return Published(sent, [])
 
 
 async def prune_published(
