@@ -77,6 +77,15 @@ class TentacleSettings(ServiceSettings):
     http_max_bytes: int = Field(default=2_000_000, ge=1024, description="Largest body read.")
     http_max_text_chars: int = Field(default=100_000, ge=100, description="Text kept per fetch.")
 
+    # ------------------------------------------------------------------ workspace
+    workspace_query_timeout_ms: int = Field(
+        default=2_000,
+        ge=1,
+        le=60_000,
+        description="Statement timeout of an object query or search (a tenant's filter must not "
+        "hold a database connection for long).",
+    )
+
     # ------------------------------------------------------------------ retention
     retention_hours: float = Field(
         default=168.0, gt=0, description="Finished tasks' step outputs are pruned after this."

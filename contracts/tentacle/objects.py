@@ -148,7 +148,10 @@ class ObjectHitsV1(ContractModel):
 
 class PutObjectSchemaV1(ContractModel):
     """Set (or with `json_schema` None, remove) the JSON Schema objects of a type must match.
-    Later creates and updates are validated; existing objects are not re-checked."""
+    Later creates and updates are validated, and so are the objects that exist: if any does not
+    match, the schema is refused (`tentacle.object_schema_conflict`, naming the first few) and
+    nothing changes. A field marked `"x-index": true` in the schema gets an index for filters
+    and ordering on it (at most 8 per type, 32 per organisation), built before the reply."""
 
     type: ObjectType
     json_schema: dict[str, Any] | None

@@ -15,7 +15,12 @@ class WorkspaceErrorCode(StrEnum):
     OBJECT_INVALID = "tentacle.object_invalid"
     """The document is too large, too deep, holds NUL characters, or breaks its type's schema."""
     OBJECT_SCHEMA_INVALID = "tentacle.object_schema_invalid"
-    """The JSON Schema given for a type is not a valid schema."""
+    """The JSON Schema given for a type is not a valid schema (or asks for more indexed fields,
+    `"x-index": true`, than a type or the organisation may have)."""
+    OBJECT_SCHEMA_CONFLICT = "tentacle.object_schema_conflict"
+    """Existing objects of the type do not match the new schema; nothing was changed. The
+    details hold `invalid` (how many) and `objects` (the first few: `id` and `violations`):
+    fix or delete them, then set the schema again."""
     FILTER_INVALID = "tentacle.filter_invalid"
     """Unknown operator, forbidden field path, wrong operand, or a filter too large."""
     REGEX_REJECTED = "tentacle.regex_rejected"

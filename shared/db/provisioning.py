@@ -129,14 +129,22 @@ LEAKPROOF_FUNCTIONS: Final = (
     "arrayoverlap(anyarray, anyarray)",
     "arraycontains(anyarray, anyarray)",
     "ts_match_vq(tsvector, tsquery)",
+    "jsonb_extract_path(jsonb, text[])",
+    "jsonb_eq(jsonb, jsonb)",
+    "jsonb_lt(jsonb, jsonb)",
+    "jsonb_le(jsonb, jsonb)",
+    "jsonb_gt(jsonb, jsonb)",
+    "jsonb_ge(jsonb, jsonb)",
 )
-"""Operators behind GIN index searches (JSON containment, array overlap, full-text match).
+"""Operators behind GIN index searches (JSON containment, array overlap, full-text match) and
+behind btree expression indexes on JSON fields (`#>` and the jsonb comparisons).
 
 Under row-level security PostgreSQL may only use an index for a condition whose function is
 LEAKPROOF (it runs before the tenant policy), and these built-ins are not marked so: without
 this, every containment filter and full-text search on a tenant table scans the tenant's rows.
 They raise no error that depends on a row's data (documents are depth-bounded by their
-services), so they reveal nothing beyond their result. Marking needs a superuser; where the
+services; `#>` answers NULL for a path that does not fit), so they reveal nothing beyond their
+result. Marking needs a superuser; where the
 admin is not one, tenant queries stay correct, only slower."""
 
 

@@ -10,7 +10,7 @@ import base64
 import binascii
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -19,7 +19,7 @@ from typing import Any, Final
 from contracts.envelope import Actor, ActorKind
 from contracts.tentacle.objects import ObjectV1
 from tentacle.adapters.pg import Conn
-from tentacle.domain.object_filters import Params, compile_where, parse_path
+from tentacle.domain.object_filters import Params, compile_where, parse_path, sort_key
 
 _COLUMNS: Final = (
     "org_id, id, type, data, tags, version, created_by, updated_by, created_at, updated_at"
@@ -48,6 +48,11 @@ _DELETE: Final = f"DELETE FROM workspace_objects WHERE org_id = $1 AND id = $2 R
 _SCHEMA: Final = "SELECT json_schema FROM workspace_object_types WHERE org_id = $1 AND type = $2"
 _SCHEMAS: Final = """
     SELECT type, json_schema FROM workspace_object_types WHERE org_id = $1 AND type = ANY($2)
+"""
+_ALL_SCHEMAS: Final = "SELECT type, json_schema FROM workspace_object_types WHERE org_id = $1"
+_OF_TYPE: Final = """
+    SELECT id, data FROM workspace_objects WHERE org_id = $1 AND type = $2
+     ORDER BY created_at, id
 """
 _PUT_SCHEMA: Final = """
     INSERT INTO workspace_object_types (org_id, type, json_schema) VALUES ($1, $2, $3)
@@ -143,6 +148,19 @@ async def schemas_of(conn: Conn, org_id: str, types: Sequence[str]) -> dict[str,
     return {r["type"]: r["json_schema"] for r in rows}
 
 
+async def schemas_in_org(conn: Conn, org_id: str) -> dict[str, dict[str, Any]]:
+    rows = await conn.fetch(_ALL_SCHEMAS, org_id)
+    return {r["type"]: r["json_schema"] for r in rows}
+
+
+async def documents_of_type(
+    conn: Conn, org_id: str, object_type: str, *, batch: int = 500
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """Every object of the type as (id, data), read in batches (inside a transaction)."""
+    async for row in conn.cursor(_OF_TYPE, org_id, object_type, prefetch=batch):
+        yield row["id"], row["data"]
+
+
 async def put_schema(
     conn: Conn, org_id: str, object_type: str, schema: dict[str, Any] | None
 ) -> None:
@@ -220,8 +238,10 @@ def build_query(
     order: Order,
     limit: int,
     cursor: str | None,
+    indexed: Collection[tuple[str, ...]] = (),
 ) -> tuple[str, list[Any]]:
-    """The statement of one page (and one row more, to know whether another page follows)."""
+    """The statement of one page (and one row more, to know whether another page follows);
+    `indexed`: the field paths `object_type` indexes."""
     params = Params()
     conditions = [f"org_id = {params.add(org_id, 'text')}"]
     if object_type is not None:
@@ -231,12 +251,8 @@ def build_query(
     if tags_all:
         conditions.append(f"tags @> {params.add(tags_all, 'text[]')}")
     if where:
-        conditions.append(compile_where(where, params))
-    if order.path is None:
-        sort = order.key
-    else:
-        p = params.add(order.path, "text[]")
-        sort = f"COALESCE(dates #> {p}, data #> {p}, 'null'::jsonb)"
+        conditions.append(compile_where(where, params, indexed))
+    sort = order.key if order.path is None else sort_key(params.add(order.path, "text[]"))
     if cursor is not None:
         key, after_id = decode_cursor(order, cursor)
         cast = "timestamptz" if order.path is None else "jsonb"
@@ -265,6 +281,7 @@ async def query(
     order: Order,
     limit: int,
     cursor: str | None,
+    indexed: Collection[tuple[str, ...]] = (),
 ) -> Page:
     sql, values = build_query(
         org_id,
@@ -275,6 +292,7 @@ async def query(
         order=order,
         limit=limit,
         cursor=cursor,
+        indexed=indexed,
     )
     rows = list(await conn.fetch(sql, *values))
     more = len(rows) > limit

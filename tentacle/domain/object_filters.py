@@ -18,6 +18,10 @@ Semantics:
   contains the text (case-insensitive);
 * `$and $or` (lists of filters), `$not` (of a filter, or of a field's operators).
 
+On a field the type indexes (`object_indexes`), equality, `$in` and comparisons of numbers and
+dates also state their condition on the field's `sort_key`, implied by the exact one (the result
+is the same): that is the condition the index serves.
+
 The columns read are `data` (the document) and `dates` (its dates shadow, see `object_docs`).
 """
 
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -91,15 +95,34 @@ def parse_path(dotted: str) -> list[str]:
     return segments
 
 
-def compile_where(where: Mapping[str, Any], params: Params) -> str:
-    """SQL that is true exactly for the documents matching `where` (`TRUE` for `{}`)."""
-    compiler = _Compiler(params)
+def sort_key(path: str) -> str:
+    """The sort key of the field at `path` (a `text[]` placeholder or literal): the date's
+    instant if the field holds an ISO date, else its JSON value, else JSON null. Ordering uses
+    it, and so do the extra, index-matching conditions of comparisons (see `object_indexes`
+    for why it is a CASE)."""
+    return (
+        f"(CASE WHEN (dates #> {path}) IS NOT NULL THEN (dates #> {path})"
+        f" WHEN (data #> {path}) IS NOT NULL THEN (data #> {path}) ELSE 'null'::jsonb END)"
+    )
+
+
+def compile_where(
+    where: Mapping[str, Any], params: Params, indexed: Collection[tuple[str, ...]] = ()
+) -> str:
+    """SQL that is true exactly for the documents matching `where` (`TRUE` for `{}`).
+
+    For the field paths in `indexed` (those the type indexes) comparisons also state their
+    condition on the field's sort key, which the index serves. Only for those: on a field
+    without an index the extra condition would only make the planner think the filter more
+    selective than it is (it multiplies the two estimates) and pick worse plans."""
+    compiler = _Compiler(params, frozenset(indexed))
     return compiler.document(where, 0)
 
 
 class _Compiler:
-    def __init__(self, params: Params) -> None:
+    def __init__(self, params: Params, indexed: frozenset[tuple[str, ...]]) -> None:
         self.params = params
+        self.indexed = indexed
         self.conditions = 0
 
     def _count(self) -> None:
@@ -180,6 +203,17 @@ class _Compiler:
     def _path(self, path: list[str]) -> str:
         return self.params.add(path, "text[]")
 
+    def _keyed(self, exact: str, path: list[str], p: str, condition: str) -> str:
+        """`exact`, and for an indexed field the same restriction on its sort key (every match
+        of `exact` meets it, so the result is unchanged, and the AND is never NULL)."""
+        if not self._indexed(path):
+            return exact
+        return f"({exact} AND {sort_key(p)} {condition})"
+
+    def _indexed(self, path: list[str]) -> bool:
+        # Not through array positions: the dates shadow does not reach into arrays.
+        return tuple(path) in self.indexed and not any(s.isdigit() for s in path)
+
     def _eq(self, path: list[str], value: Any) -> str:
         self._count()
         _check_value(value)
@@ -193,11 +227,15 @@ class _Compiler:
             return f"COALESCE(data #> {p} = {doc}, false)"
         contained = self.params.add(_nest(path, value), "jsonb")
         instant = as_instant(value) if isinstance(value, str) else None
-        if instant is None:
+        if instant is None and not self._indexed(path):
             return f"(data @> {contained})"
         p = self._path(path)
-        when = self.params.add(instant, "float8")
-        return f"(data @> {contained} OR COALESCE((dates #> {p}) = to_jsonb({when}), false))"
+        key = self.params.add(value if instant is None else instant, "jsonb")
+        if instant is None:
+            exact = f"data @> {contained}"
+        else:
+            exact = f"(data @> {contained} OR COALESCE((dates #> {p}) = {key}, false))"
+        return self._keyed(exact, path, p, f"= {key}")
 
     def _compare(self, path: list[str], sql_op: str, value: Any, op: str) -> str:
         self._count()
@@ -206,15 +244,16 @@ class _Compiler:
         p = self._path(path)
         if isinstance(value, int | float):
             v = self.params.add(value, "jsonb")
-            return (
-                f"COALESCE(jsonb_typeof(data #> {p}) = 'number' AND (data #> {p}) {sql_op} {v},"
-                " false)"
-            )
+            number = f"jsonb_typeof(data #> {p}) = 'number' AND (data #> {p}) {sql_op} {v}"
+            exact = f"COALESCE({number}, false)"
+            return self._keyed(exact, path, p, f"{sql_op} {v}")
         _check_value(value)
         instant = as_instant(value)
         if instant is not None:
-            v = self.params.add(instant, "float8")
-            return f"COALESCE((dates #> {p}) {sql_op} to_jsonb({v}), false)"
+            v = self.params.add(instant, "jsonb")
+            when = f"jsonb_typeof(dates #> {p}) = 'number' AND (dates #> {p}) {sql_op} {v}"
+            exact = f"COALESCE({when}, false)"
+            return self._keyed(exact, path, p, f"{sql_op} {v}")
         v = self.params.add(value, "text")
         return (
             f"COALESCE(jsonb_typeof(data #> {p}) = 'string' AND (data #>> {p}) {sql_op} {v}, false)"
@@ -250,7 +289,12 @@ class _Compiler:
                 p = self._path(path)
                 many = self.params.add(instants, "jsonb[]")
                 alternatives.append(f"COALESCE((dates #> {p}) = ANY({many}), false)")
-        return "(" + " OR ".join(alternatives) + ")"
+        either = "(" + " OR ".join(alternatives) + ")"
+        if len(scalars) != len(values) or not self._indexed(path):
+            return either  # (a JSON null's key would be an SQL NULL in a jsonb[] parameter)
+        keys = [as_instant(v) or v if isinstance(v, str) else v for v in scalars]
+        p = self._path(path)
+        return self._keyed(either, path, p, f"= ANY({self.params.add(keys, 'jsonb[]')})")
 
     def _regex(self, path: list[str], pattern: Any, options: Any) -> str:
         self._count()

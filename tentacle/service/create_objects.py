@@ -15,7 +15,7 @@ from contracts.tentacle.objects import (
     ObjectV1,
 )
 from contracts.tentacle.workspace_errors import WorkspaceErrorCode
-from tentacle.adapters import object_store
+from tentacle.adapters import object_store, object_type_locks
 from tentacle.adapters.object_store import NewRow
 from tentacle.domain.object_docs import dates_shadow
 from tentacle.domain.workspace_errors import WorkspaceError
@@ -39,7 +39,9 @@ async def _insert(deps: Deps, objects: Sequence[NewObjectV1], meta: Meta) -> lis
     if len(set(ids)) != len(ids):
         raise WorkspaceError(WorkspaceErrorCode.OBJECT_EXISTS, "the same id is given twice")
     async with deps.db.transaction(org_id=org_id) as tx:
-        schemas = await object_store.schemas_of(tx.conn, org_id, sorted({o.type for o in objects}))
+        types = sorted({o.type for o in objects})
+        await object_type_locks.share(tx.conn, org_id, types)
+        schemas = await object_store.schemas_of(tx.conn, org_id, types)
         rows = []
         for object_id, new in zip(ids, objects, strict=True):
             data = checked_document(dict(new.data), schemas.get(new.type), new.type)

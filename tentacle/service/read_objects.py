@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Final
+from typing import Any
 
 import asyncpg
 
@@ -28,21 +28,21 @@ from shared.db.errors import DatabaseTimeout
 from tentacle.adapters import object_store
 from tentacle.adapters.object_store import CursorInvalid, Order, Page
 from tentacle.domain.object_filters import FilterInvalid
+from tentacle.domain.object_indexes import indexed_paths
 from tentacle.domain.workspace_errors import WorkspaceError, object_not_found
 from tentacle.service.deps import Deps, require_org
-
-QUERY_TIMEOUT_MS: Final = 2_000
 
 
 @asynccontextmanager
 async def _bounded(deps: Deps, org_id: str) -> AsyncIterator[Any]:
+    timeout_ms = deps.settings.workspace_query_timeout_ms
     try:
         async with deps.db.transaction(org_id=org_id) as tx:
-            await object_store.limit_statement(tx.conn, QUERY_TIMEOUT_MS)
+            await object_store.limit_statement(tx.conn, timeout_ms)
             yield tx.conn
     except (asyncpg.QueryCanceledError, DatabaseTimeout):  # the pool translates the former
         raise WorkspaceError(
-            E.QUERY_TIMEOUT, f"the query ran longer than {QUERY_TIMEOUT_MS} ms; narrow it"
+            E.QUERY_TIMEOUT, f"the query ran longer than {timeout_ms} ms; narrow it"
         ) from None
     except asyncpg.InvalidRegularExpressionError:
         raise WorkspaceError(E.REGEX_REJECTED, "the database refused the $regex") from None
@@ -61,6 +61,10 @@ async def find_page(deps: Deps, org_id: str, request: QueryObjectsV1) -> Page:
     try:
         order = Order.parse(request.order_by)
         async with _bounded(deps, org_id) as conn:
+            indexed: list[tuple[str, ...]] = []
+            if request.type is not None and (request.where or order.path is not None):
+                schema = await object_store.schema_of(conn, org_id, request.type)
+                indexed = [tuple(p) for p in indexed_paths(schema)]
             return await object_store.query(
                 conn,
                 org_id,
@@ -71,6 +75,7 @@ async def find_page(deps: Deps, org_id: str, request: QueryObjectsV1) -> Page:
                 order=order,
                 limit=request.limit,
                 cursor=request.cursor,
+                indexed=indexed,
             )
     except FilterInvalid as exc:
         raise WorkspaceError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contracts.envelope import Meta
 from contracts.tentacle.objects import ObjectChange, ObjectV1, UpdateMode, UpdateObjectV1
 from contracts.tentacle.workspace_errors import WorkspaceErrorCode
-from tentacle.adapters import object_store
+from tentacle.adapters import object_store, object_type_locks
 from tentacle.domain.object_docs import dates_shadow, merge_patch
 from tentacle.domain.workspace_errors import WorkspaceError, object_not_found
 from tentacle.service.deps import Deps, require_org
@@ -32,6 +32,7 @@ async def update_object(deps: Deps, request: UpdateObjectV1, meta: Meta) -> Obje
                 if request.mode is UpdateMode.REPLACE
                 else merge_patch(data, dict(request.data))
             )
+        await object_type_locks.share(tx.conn, org_id, [row["type"]])
         schema = await object_store.schema_of(tx.conn, org_id, row["type"])
         checked_document(data, schema, row["type"])
         tags = sorted(set(request.tags)) if request.tags is not None else list(row["tags"])

@@ -148,9 +148,28 @@ async def test_bulk_insert_is_all_or_nothing(tentacle: ServiceApp, caller: Calle
     assert await refused(caller, OBJECT_GET, GetObjectV1(id="bulk-new-1")) == E.OBJECT_NOT_FOUND
 
 
+def _indexing(*paths: str) -> dict[str, Any]:
+    """A schema that only marks `paths` (dotted) as indexed fields."""
+    schema: dict[str, Any] = {"type": "object"}
+    for dotted in paths:
+        node = schema
+        for segment in dotted.split("."):
+            node = node.setdefault("properties", {}).setdefault(segment, {})
+        node["x-index"] = True
+    return schema
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["plain", "indexed"])
 async def test_filters_compare_numbers_dates_and_nested_fields(
-    tentacle: ServiceApp, caller: Caller
+    tentacle: ServiceApp, caller: Caller, indexed: bool
 ) -> None:
+    if indexed:  # the same answers when the fields' expression indexes serve the filters
+        for type_, paths in (
+            ("person", ("name", "age", "company", "email")),
+            ("meeting", ("start", "where.room.floor", "title")),
+        ):
+            schema = _indexing(*paths)
+            await caller.ask(OBJECT_SCHEMA_PUT, PutObjectSchemaV1(type=type_, json_schema=schema))
     for contact in CONTACTS:
         await create(caller, "person", contact, tags=["vip"] if contact["age"] > 70 else [])
     events = [
@@ -184,6 +203,17 @@ async def test_filters_compare_numbers_dates_and_nested_fields(
     assert await names(caller, type="meeting", where={"start": "2026-03-04T15:00:00Z"}) == [
         "Review"
     ]
+    assert await names(
+        caller,
+        type="meeting",
+        where={"start": {"$in": ["2026-03-10", "2026-03-03T10:00:00+01:00", 7]}},
+        order_by="data.start",
+    ) == ["Standup", "Offsite"]
+    assert await names(
+        caller,
+        type="meeting",
+        where={"start": {"$nin": ["2026-03-10T00:00:00Z"]}, "title": {"$ne": "Review"}},
+    ) == ["Standup"]
     assert await names(caller, type="person", where={"company": "Acme"}, order_by=asc) == [
         "Ada Lovelace",
         "Alan Turing",

@@ -89,6 +89,20 @@ async def test_bad_filters_get_a_clear_code(ada: ObjectV1, caller: Caller) -> No
     assert await everything(caller) == [ada]
 
 
+async def test_alternation_under_a_quantifier_runs_in_linear_time(
+    ada: ObjectV1, caller: Caller
+) -> None:
+    """`(a|aa)+` is exponential for a backtracking engine; PostgreSQL's `~` runs it as an
+    automaton (no back-references: `regex_guard`), so it is allowed, and it answers at once
+    on a long adversarial string, well inside the statement timeout."""
+    long = await create(caller, "note", {"text": "a" * 200_000 + "!"})
+    short = await create(caller, "note", {"text": "aaaa"})
+    page = await query(caller, type="note", where={"text": {"$regex": "^(a|aa)+$"}})
+    assert [o.id for o in page.objects] == [short.id]
+    page = await query(caller, type="note", where={"text": {"$regex": "^(a|aa)+!$"}})
+    assert [o.id for o in page.objects] == [long.id]
+
+
 async def test_oversized_and_deeply_nested_filters_are_refused(
     ada: ObjectV1, caller: Caller
 ) -> None:

@@ -14,7 +14,13 @@ from tentacle.domain.object_docs import (
     dates_shadow,
     merge_patch,
 )
-from tentacle.domain.object_filters import FilterInvalid, Params, compile_where
+from tentacle.domain.object_filters import FilterInvalid, Params, compile_where, sort_key
+from tentacle.domain.object_indexes import (
+    IndexSpecInvalid,
+    create_index_sql,
+    indexed_paths,
+    path_literal,
+)
 from tentacle.domain.regex_guard import RegexRejected, check_pattern
 
 # What the SQL text may contain besides placeholders: the compiler's own fragments.
@@ -109,3 +115,32 @@ def test_documents_merge_and_are_bounded() -> None:
     for bad in (deep, {"t": "a\x00"}, {"t": "x" * 300_000}):
         with pytest.raises(DocumentInvalid):
             check_document(bad)
+
+
+def test_indexed_fields_state_their_condition_on_the_index_expression() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "start": {"type": "string", "x-index": True},
+            "room": {"properties": {"floor": {"x-index": True}}},
+            "plain": {"type": "number"},
+        },
+    }
+    assert indexed_paths(schema) == [["start"], ["room", "floor"]]
+    with pytest.raises(IndexSpecInvalid):
+        indexed_paths({"properties": {f"f{i}": {"x-index": True} for i in range(9)}})
+    with pytest.raises(IndexSpecInvalid):
+        indexed_paths({"properties": {"it's": {"x-index": True}}})
+    # The index is over exactly the expression the compiled filters and orderings name.
+    ddl = create_index_sql("acme", "meeting", ["room", "floor"])
+    assert sort_key(path_literal(["room", "floor"])) in ddl
+    assert ddl.endswith("WHERE org_id = 'acme' AND type = 'meeting'")
+    params = Params()
+    plain = compile_where({"start": {"$gte": "2026-01-01"}}, params)
+    params = Params()
+    keyed = compile_where({"start": {"$gte": "2026-01-01"}}, params, [("start",)])
+    assert "CASE WHEN" not in plain
+    assert sort_key("$1::text[]") + " >= $2::jsonb" in keyed
+    # A JSON null among $in values has no jsonb[] form: no keyed condition then.
+    params = Params()
+    assert "CASE" not in compile_where({"n": {"$in": [1, None]}}, params, [("n",)])
