@@ -195,13 +195,23 @@ async def bus(platform_settings: PlatformSettings) -> AsyncIterator[Bus]:
 
 
 @pytest.fixture
-async def platform(running_service: StartService, bus: Bus) -> AsyncIterator[Platform]:
+def tentacle_overrides() -> dict[str, Any]:
+    """Tentacle's settings for the module's tests (a module overrides this, e.g. with a model)."""
+    return {}
+
+
+@pytest.fixture
+async def platform(
+    running_service: StartService, bus: Bus, tentacle_overrides: dict[str, Any]
+) -> AsyncIterator[Platform]:
     mailbox = Mailbox()
     sub = await bus.nc.subscribe(SEND.wildcard, cb=mailbox.on_msg)
     await bus.nc.flush()
     inkpass = await running_service(build_inkpass, InkPassSettings, **FAST_HASHING)
     tentacle = await running_service(
-        lambda s: build_tentacle(s), TentacleSettings, timer_interval_seconds=0.2
+        lambda s: build_tentacle(s),
+        TentacleSettings,
+        **{"timer_interval_seconds": 0.2, **tentacle_overrides},
     )
 
     async def start_inbox(**overrides: Any) -> ServiceApp:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email
-import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,28 +15,30 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from contracts.ids import new_id
 from contracts.mimic.models import (
-    CreateIntegrationV1,
-    DiscordSettingsV1,
-    GitHubSettingsV1,
     IntegrationV1,
 )
 from contracts.mimic.subjects import INTEGRATION_CREATE
-from contracts.tentacle import objects as o
 from contracts.tentacle.chat import ChatEventKind, ReplyStatus
 from contracts.tentacle.models import ListTasksV1, TaskStatus
 from contracts.tentacle.subjects import TASK_LIST
 from contracts.tentacle.triggers import TRIGGER_LIST, ListTriggersV1, TriggerListV1
-from mimic.app import build_app as build_mimic
-from mimic.settings import MimicSettings
 from shared.bus import Bus
 from shared.service import ServiceApp
 from shared.settings import PlatformSettings
 from shared.testing.plugin import StartService
-from tests.mimic import signing
 from tests.mimic.conftest import mail_in
 from tests.mimic.outbound_stubs import Outside
-from tests.shared.net.server import serving
 from tests.tentacle.chat_client import ChatClient, text_of, tool_results
+from tests.tentacle.chat_world import (
+    discord_bot,
+    discord_ping,
+    discord_stand_in,
+    followup_path,
+    github_deliveries,
+    github_hook,
+    seed_calendar,
+    start_mimic,
+)
 from tests.tentacle.conftest import ORG, USER, Caller
 
 APPLICATION = "123456789"
@@ -53,19 +53,11 @@ async def chat(tentacle: ServiceApp, bus: Bus) -> AsyncIterator[ChatClient]:
 
 @pytest.fixture
 async def discord() -> AsyncIterator[tuple[Outside, str]]:
-    outside = Outside()
-    async with serving(outside.app) as server:
-        yield outside, server.url
+    async with discord_stand_in() as world:
+        yield world
 
 
-async def _mimic(running_service: StartService, outside_url: str | None = None) -> ServiceApp:
-    extra = {}
-    if outside_url is not None:
-        extra = {
-            "outbound_allowed_networks": ["127.0.0.1/32"],
-            "discord_api_base": f"{outside_url}/discord/api/v10",
-        }
-    return await running_service(build_mimic, MimicSettings, **extra)
+_mimic = start_mimic
 
 
 async def _triggers(caller: Caller) -> TriggerListV1:
@@ -82,15 +74,7 @@ async def test_send_a_joke_whenever_someone_uses_ping_on_discord(
     outside, url = discord
     mimic = await _mimic(running_service, url)
     key = Ed25519PrivateKey.generate()
-    integration: IntegrationV1 = await caller.ask(
-        INTEGRATION_CREATE,
-        CreateIntegrationV1(
-            name="Joke bot",
-            settings=DiscordSettingsV1(
-                application_id=APPLICATION, public_key=key.public_key().public_bytes_raw().hex()
-            ),
-        ),
-    )
+    integration: IntegrationV1 = await caller.ask(INTEGRATION_CREATE, discord_bot(key))
 
     reply = await chat.send("Send a joke whenever someone uses /ping on Discord")
     events = await chat.until(reply, {ChatEventKind.DONE})
@@ -108,24 +92,12 @@ async def test_send_a_joke_whenever_someone_uses_ping_on_discord(
     assert trigger.enabled
 
     # Someone uses /ping: the trigger fires and the task's answer goes back to Discord.
-    body = json.dumps(
-        {
-            "id": "1180000000000000002",
-            "type": 2,
-            "application_id": APPLICATION,
-            "token": "ping-token",
-            "channel_id": "998877",
-            "member": {"user": {"id": "42", "username": "ada"}},
-            "data": {"name": "ping"},
-        }
-    ).encode()
+    body, headers = discord_ping(key)
     assert mimic.http_url is not None
     async with httpx.AsyncClient(base_url=mimic.http_url, timeout=10) as http:
-        response = await http.post(
-            integration.ingress_path, content=body, headers=signing.discord(key, body)
-        )
+        response = await http.post(integration.ingress_path, content=body, headers=headers)
     assert response.json() == {"type": 5}
-    path = f"/discord/api/v10/webhooks/{APPLICATION}/ping-token"
+    path = followup_path()
     deadline = asyncio.get_running_loop().time() + 90
     while not any(call[0] == path for call in outside.calls):
         assert asyncio.get_running_loop().time() < deadline, outside.calls
@@ -154,12 +126,7 @@ async def test_notify_me_when_a_new_issue_is_created_on_github(
     chat: ChatClient, caller: Caller, running_service: StartService
 ) -> None:
     mimic = await _mimic(running_service)
-    hook: IntegrationV1 = await caller.ask(
-        INTEGRATION_CREATE,
-        CreateIntegrationV1(
-            name="octo/app", settings=GitHubSettingsV1(webhook_secret=GITHUB_SECRET)
-        ),
-    )
+    hook: IntegrationV1 = await caller.ask(INTEGRATION_CREATE, github_hook())
     reply = await chat.send("Notify me when a new issue is created on GitHub")
     events = await chat.until(reply, {ChatEventKind.DONE})
     assert text_of(events) == "Done! I'll let you know whenever a new issue is created on GitHub."
@@ -171,14 +138,7 @@ async def test_notify_me_when_a_new_issue_is_created_on_github(
     # A pull request is not an issue: it fires nothing; a new issue fires the trigger once.
     assert mimic.http_url is not None
     async with httpx.AsyncClient(base_url=mimic.http_url, timeout=10) as http:
-        for event, delivery, payload in (
-            ("pull_request", "d-pr", {"action": "opened", "pull_request": {"title": "Fix"}}),
-            ("issues", "d-issue", {"action": "opened", "issue": {"number": 7, "title": "Crash"}}),
-        ):
-            body = json.dumps(
-                {**payload, "repository": {"full_name": "octo/app"}, "sender": {"login": "o"}}
-            ).encode()
-            headers = signing.github(GITHUB_SECRET, body, event=event, delivery=delivery)
+        for body, headers in github_deliveries():
             response = await http.post(hook.ingress_path, content=body, headers=headers)
             assert response.status_code == 200
     deadline = asyncio.get_running_loop().time() + 60
@@ -193,21 +153,7 @@ async def test_notify_me_when_a_new_issue_is_created_on_github(
 
 
 async def test_whats_on_my_calendar_tomorrow(chat: ChatClient, caller: Caller) -> None:
-    today = datetime.now(UTC).date()
-    tomorrow = today + timedelta(days=1)
-    for day, hour, title in (
-        (tomorrow, "14:00", "Design review"),
-        (tomorrow, "09:30", "Standup"),
-        (today, "10:00", "Dentist"),
-        (tomorrow + timedelta(days=1), "09:00", "Offsite"),
-    ):
-        await caller.ask(
-            o.OBJECT_CREATE,
-            o.CreateObjectV1(
-                type="event",
-                data={"title": title, "start": f"{day.isoformat()}T{hour}:00Z", "location": "HQ"},
-            ),
-        )
+    tomorrow = await seed_calendar(caller.ask)
     reply = await chat.send("What's on my calendar tomorrow?")
     events = await chat.until(reply, {ChatEventKind.DONE})
     [call] = [e.detail.call for e in events if e.detail.kind == "tool_call"]
@@ -280,15 +226,7 @@ async def test_asking_twice_for_the_same_trigger_makes_one(
 ) -> None:
     await _mimic(running_service)
     key = Ed25519PrivateKey.generate()
-    await caller.ask(
-        INTEGRATION_CREATE,
-        CreateIntegrationV1(
-            name="Joke bot",
-            settings=DiscordSettingsV1(
-                application_id=APPLICATION, public_key=key.public_key().public_bytes_raw().hex()
-            ),
-        ),
-    )
+    await caller.ask(INTEGRATION_CREATE, discord_bot(key))
     for _ in range(2):
         reply = await chat.send("Send a joke whenever someone uses /ping on Discord")
         events = await chat.until(reply, {ChatEventKind.DONE})

@@ -36,10 +36,10 @@ from contracts.mimic.subjects import INTEGRATION_LIST
 from contracts.model import ContractModel
 from contracts.subject import Subject
 from contracts.tentacle import subjects as ts
+from contracts.tentacle.chat import MAX_MESSAGE_CHARS
 from contracts.tentacle.checkpoints import ApprovalResponseV1, RespondCheckpointV1
 from contracts.tentacle.models import (
     CancelTaskV1,
-    CreateTaskV1,
     GetTaskV1,
     ListTasksV1,
     PauseTaskV1,
@@ -57,6 +57,7 @@ from inbox.entrypoints.web.session import (
     set_session,
     web_principal,
 )
+from inbox.service import chat
 from inbox.service import conversations as conv
 from inbox.service.auth import Principal, authorize
 from inbox.service.live import Hub
@@ -309,25 +310,14 @@ async def new_conversation(request: Request) -> Response:
 async def _compose(
     request: Request, principal: Principal, conversation_id: str | None, text: str
 ) -> str:
+    """The composer talks to Flux, which answers in the thread (and starts tasks as needed)."""
     inbox = get_inbox(request)
-    if not text or len(text) > 4000:
-        raise InvalidRequest("a message has 1 to 4000 characters")
-    await authorize(inbox, principal, "inbox.message.create", "conversation")
-    await authorize(inbox, principal, "tentacle.task.create", "task")
-    message = await conv.post_user_message(
-        inbox, principal.org_id, principal.user_id, conversation_id, text
-    )
-    await as_caller(
-        inbox,
-        principal,
-        ts.TASK_CREATE_RPC,
-        CreateTaskV1(
-            request_id=str(message["message_id"]),
-            goal=text,
-            conversation_id=str(message["conversation_id"]),
-        ),
-    )
-    return str(message["conversation_id"])
+    if not text or len(text) > MAX_MESSAGE_CHARS:
+        raise InvalidRequest(f"a message has 1 to {MAX_MESSAGE_CHARS} characters")
+    await authorize(inbox, principal, "inbox.message.create", "conversation", conversation_id)
+    await authorize(inbox, principal, "tentacle.chat.create", "conversation", conversation_id)
+    sent = await chat.send(inbox, principal, conversation_id, text)
+    return str(sent["conversation_id"])
 
 
 @router.get("/c/{conversation_id}")

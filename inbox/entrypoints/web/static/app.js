@@ -51,6 +51,7 @@ function checkpointCard(message) {
 }
 
 function messageItem(message) {
+  if (CHAT_KINDS.has(message.kind)) return chatItem(message);  // static/chat.js
   const li = el("li", { class: `message ${message.role} ${message.kind}`, id: `m-${message.message_id}`,
     "data-id": message.message_id });
   const meta = el("div", { class: "meta" });
@@ -126,27 +127,30 @@ function thread() {
     const value = text.value.trim();
     if (!value) return;
     try {
-      const sent = await api("POST", `/api/v1/conversations/${conversation}/messages`, { text: value });
+      const sent = await api("POST", `/api/v1/chat/${conversation}`, { text: value, message_id: newMessageId() });
       text.value = "";
       insertMessage(list, sent.message);
+      replyRunning(sent.reply_id);
     } catch (err) { showError(composer, err.message); }
   });
-  text.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) composer.requestSubmit();
-  });
+  wireChat(composer, text);
   live((entry) => {
     if (entry.conversation_id !== conversation) return;
-    if (entry.data.message) insertMessage(list, entry.data.message);
+    if (entry.data.message && !chatMessage(list, entry.data.message)) insertMessage(list, entry.data.message);
     if (entry.data.checkpoint && entry.data.checkpoint.message_id) {
       const card = document.querySelector(`#m-${entry.data.checkpoint.message_id} .checkpoint`);
       if (card) setCheckpointStatus(card, entry.data.checkpoint.status);
     }
     updateProgress(entry);
-  });
+  }, (event) => { if (event.conversation_id === conversation) chatEvent(list, event); });
 }
 
 function inbox() {
   const list = document.getElementById("conversations");
+  const goal = document.getElementById("new-goal");
+  if (goal) goal.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); goal.form.requestSubmit(); }
+  });
   live((entry) => {
     const c = entry.data.conversation;
     if (!c || c.read_status === "archived") return;
@@ -176,13 +180,15 @@ function inbox() {
   });
 }
 
-function live(onEntry) {
+function live(onEntry, onChat) {
   // Starts where the page's own reads began; EventSource reconnects by itself and sends
   // Last-Event-ID, so nothing is missed in between.
   const after = document.body.dataset.feedAfter;
   const source = new EventSource("/api/v1/stream" + (after ? `?after=${encodeURIComponent(after)}` : ""));
   const handle = (event) => onEntry(JSON.parse(event.data));
   for (const kind of ["message", "progress", "conversation"]) source.addEventListener(kind, handle);
+  // A reply as it is typed: transient, without an id (Last-Event-ID stays on the feed).
+  if (onChat) source.addEventListener("chat", (event) => onChat(JSON.parse(event.data)));
   window.fluxosStream = source;
 }
 
