@@ -1,16 +1,26 @@
 """The organisation's feed: numbered entries written with the change they describe.
 
-`append` takes the next number under the org's head row (so numbers have no gaps and follow
-commit order per org) and stores the entry in the caller's transaction; `announce`, called after
-the commit, tells every replica. The announcement is a hint, not the record: a stream that
-misses one (the process died between commit and announcement) notices the gap at the next
-entry, or at its next heartbeat when the hub re-reads the org's head, and reads the database.
-So it is published directly rather than through the outbox, which would cost every entry a
-second transaction on the path to the person's screen.
+`append_many` takes the next numbers under the org's head row (so numbers have no gaps and follow
+commit order per org) and stores the entries in the caller's transaction; `announce_many`, called
+after the commit, tells every replica.
+
+The head row, rather than a sequence, is what makes numbers follow commit order: a sequence
+hands out numbers that become visible out of order, and a stream that resumed after N could then
+miss an N-1 committed late. Its lock is held from the bump to the commit, so a writer bumps it
+once per transaction, as late as it can, for all the entries of that transaction.
+
+The announcement is a hint, not the record: a stream that misses one (the process died between
+commit and announcement) notices the gap at the next entry, or at its next heartbeat when the
+hub re-reads the org's head, and reads the database. So it is published directly rather than
+through the outbox, which would cost every entry a second transaction on the path to the
+person's screen.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +40,17 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """An entry before it has its number."""
+
+    kind: FeedKind
+    data: dict[str, JsonValue]
+    conversation_id: str | None = None
+    task_id: str | None = None
+    source_at: datetime | None = None
+
+
 async def append(
     uow: UnitOfWork,
     *,
@@ -40,42 +61,71 @@ async def append(
     task_id: str | None = None,
     source_at: datetime | None = None,
 ) -> FeedEntryV1:
-    session = uow.session
-    bump = (
-        insert(feed_heads)
-        .values(org_id=org_id, head=1)
-        .on_conflict_do_update(
-            index_elements=[feed_heads.c.org_id], set_={"head": feed_heads.c.head + 1}
-        )
-        .returning(feed_heads.c.head)
-    )
-    seq = (await session.execute(bump)).scalar_one()
-    entry = FeedEntryV1(
-        org_id=org_id,
-        seq=seq,
-        kind=kind,
-        conversation_id=conversation_id,
-        task_id=task_id,
-        data=data,
-        source_at=source_at,
-        at=datetime.now(UTC),
-    )
-    await session.execute(
-        insert(feed_entries).values(
-            org_id=org_id,
-            seq=seq,
-            kind=kind.value,
-            conversation_id=conversation_id,
-            task_id=task_id,
-            data=data,
-            source_at=source_at,
-            at=entry.at,
-        )
-    )
+    draft = Draft(kind, data, conversation_id, task_id, source_at)
+    [entry] = await append_many(uow, org_id=org_id, drafts=[draft])
     return entry
 
 
+async def append_many(
+    uow: UnitOfWork, *, org_id: str, drafts: Sequence[Draft]
+) -> list[FeedEntryV1]:
+    """Number and store `drafts` in order, with one bump of the org's head."""
+    if not drafts:
+        return []
+    session = uow.session
+    count = len(drafts)
+    bump = (
+        insert(feed_heads)
+        .values(org_id=org_id, head=count)
+        .on_conflict_do_update(
+            index_elements=[feed_heads.c.org_id], set_={"head": feed_heads.c.head + count}
+        )
+        .returning(feed_heads.c.head)
+    )
+    last = (await session.execute(bump)).scalar_one()
+    at = datetime.now(UTC)
+    entries = [
+        FeedEntryV1(
+            org_id=org_id,
+            seq=last - count + 1 + i,
+            kind=draft.kind,
+            conversation_id=draft.conversation_id,
+            task_id=draft.task_id,
+            data=draft.data,
+            source_at=draft.source_at,
+            at=at,
+        )
+        for i, draft in enumerate(drafts)
+    ]
+    await session.execute(
+        insert(feed_entries),
+        [
+            {
+                "org_id": org_id,
+                "seq": entry.seq,
+                "kind": entry.kind.value,
+                "conversation_id": entry.conversation_id,
+                "task_id": entry.task_id,
+                "data": entry.data,
+                "source_at": entry.source_at,
+                "at": at,
+            }
+            for entry in entries
+        ],
+    )
+    return entries
+
+
 async def announce(bus: Bus, entry: FeedEntryV1) -> None:
+    await announce_many(bus, [entry])
+
+
+async def announce_many(bus: Bus, entries: Sequence[FeedEntryV1]) -> None:
+    # Together, not one acknowledgement after another: they leave in order on one connection.
+    await asyncio.gather(*(_announce(bus, entry) for entry in entries))
+
+
+async def _announce(bus: Bus, entry: FeedEntryV1) -> None:
     try:
         await bus.publish(FEED_APPENDED, entry, org_id=entry.org_id)
     except FluxosError as exc:

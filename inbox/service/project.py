@@ -6,9 +6,18 @@ a fresh database rebuilt from the stream holds the same conversations and messag
 and times come from the events). Checkpoints keep their state in their own row, so a
 resolution that overtakes its request still leaves the checkpoint resolved, and a conversation's
 priority is recounted from those rows rather than incremented.
+
+Events come in batches (see `inbox.service.projector`), applied with a statement per table for
+the whole batch rather than per event: every column is a greatest, least or first-non-empty of
+what the events say, so applying them together leaves the same rows as one at a time, in any
+order. Each entry of the batch shows its conversation as the batch left it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import JsonValue
 from sqlalchemy import case, func, select, update
@@ -29,139 +38,191 @@ from inbox.adapters.tables import (
     messages,
     projected_events,
 )
-from inbox.domain.messages import conversation_of, message_for, message_id_for, order_key
+from inbox.domain.messages import (
+    MessageDraft,
+    conversation_of,
+    message_for,
+    message_id_for,
+    order_key,
+)
 from inbox.service import feed
 from inbox.service.context import Inbox
 from inbox.service.records import conversation_json, message_json
 
 
+@dataclass(slots=True)
+class _Applied:
+    event: TaskEventV1
+    conversation_id: str
+    draft: MessageDraft | None
+    message: Any = None
+    checkpoint_status: str | None = None
+    resolved: dict[str, JsonValue] | None = None
+
+
 async def project(inbox: Inbox, event: TaskEventV1) -> None:
-    org = event.org_id
+    await project_batch(inbox, [event])
+
+
+async def project_batch(inbox: Inbox, events: Sequence[TaskEventV1]) -> None:
+    """Apply `events` (one organisation's) in one transaction, then announce their entries.
+
+    Rows are locked in one order: the batch's conversations by id, each before anything of its
+    tasks (a task stays in one conversation), and the feed's head last. So batches projected at
+    once by several replicas wait for each other rather than deadlock. A task's events are
+    numbered in the feed in their sequence.
+    """
+    if not events:
+        return
+    org = events[0].org_id
+    if any(event.org_id != org for event in events):
+        raise ValueError("a batch holds the events of one organisation")
+    unique: dict[tuple[str, int], TaskEventV1] = {}
+    for event in events:
+        unique.setdefault((event.task_id, event.seq), event)  # a copy in the same batch
+    ordered = sorted(unique.values(), key=lambda e: (conversation_of(e), e.task_id, e.seq))
     async with inbox.db.transaction(org_id=org) as uow:
-        session = uow.session
-        claimed = await session.execute(
-            insert(projected_events)
-            .values(org_id=org, task_id=event.task_id, seq=event.seq)
-            .on_conflict_do_nothing()
-            .returning(projected_events.c.seq)
-        )
-        if claimed.first() is None:
-            return
-        conversation_id = conversation_of(event)
-        await _track_task(session, event, conversation_id)
-        await _ensure_conversation(session, event, conversation_id)
-        message: dict[str, JsonValue] | None = None
-        draft = message_for(event)
-        if draft is not None:
-            message_id = message_id_for(org, event.task_id, event.seq)
-            row = (
-                await session.execute(
-                    insert(messages)
-                    .values(
-                        org_id=org,
-                        message_id=message_id,
-                        conversation_id=conversation_id,
-                        task_id=event.task_id,
-                        task_seq=event.seq,
-                        role="agent",
-                        agent_id=draft.agent_id,
-                        kind=draft.kind,
-                        body=draft.body,
-                        data=draft.data,
-                        checkpoint_id=draft.checkpoint_id,
-                        created_at=event.occurred_at,
-                    )
-                    .returning(*messages.c)
-                )
-            ).one()
-            status = None
-            if draft.checkpoint_id is not None:
-                status = await _checkpoint_requested(
-                    session, org, draft.checkpoint_id, event.task_id, conversation_id
-                )
-            message = message_json(row, status)
-            key = order_key(event)
-            await session.execute(
-                update(conversations)
-                .where(
-                    conversations.c.org_id == org,
-                    conversations.c.conversation_id == conversation_id,
-                )
-                .values(
-                    last_message_at=func.greatest(
-                        func.coalesce(conversations.c.last_message_at, event.occurred_at),
-                        event.occurred_at,
-                    ),
-                    # The latest message's, whatever order the events are applied in.
-                    last_preview=case(
-                        (conversations.c.last_message_key < key, draft.body[:200]),
-                        else_=conversations.c.last_preview,
-                    ),
-                    last_message_key=func.greatest(conversations.c.last_message_key, key),
-                    read_status="unread",
-                    updated_at=func.greatest(conversations.c.updated_at, event.occurred_at),
-                )
+        drafts = await _apply(uow.session, org, ordered)
+        entries = await feed.append_many(uow, org_id=org, drafts=drafts)
+    await feed.announce_many(inbox.bus, entries)
+
+
+async def _apply(session: AsyncSession, org: str, ordered: list[TaskEventV1]) -> list[feed.Draft]:
+    await _ensure_conversations(session, org, ordered)
+    claimed = await _claim(session, org, ordered)
+    fresh = [
+        _Applied(e, conversation_of(e), message_for(e))
+        for e in ordered
+        if (e.task_id, e.seq) in claimed
+    ]
+    if not fresh:
+        return []
+    await _track_tasks(session, org, fresh)
+    await _insert_messages(session, org, fresh)
+    touched_checkpoints: set[str] = set()
+    for applied in fresh:  # rare, and each depends on the one before: one at a time
+        event = applied.event
+        if applied.draft is not None and applied.draft.checkpoint_id is not None:
+            applied.checkpoint_status = await _checkpoint_requested(
+                session, org, applied.draft.checkpoint_id, event.task_id, applied.conversation_id
             )
-        resolved: dict[str, JsonValue] | None = None
+            touched_checkpoints.add(applied.conversation_id)
         if isinstance(event.detail, CheckpointResolvedDetailV1):
-            resolved = await _checkpoint_resolved(
-                session, org, event.detail, event.task_id, conversation_id
+            applied.resolved = await _checkpoint_resolved(
+                session, org, event.detail, event.task_id, applied.conversation_id
             )
+            touched_checkpoints.add(applied.conversation_id)
+    await _move_latest(session, org, [a for a in fresh if a.message is not None])
+    for conversation_id in sorted(touched_checkpoints):
+        # Only checkpoint rows move the count, so other events need not recount it.
         await _recount_checkpoints(session, org, conversation_id)
-        conversation = (
-            await session.execute(
-                select(conversations).where(
-                    conversations.c.org_id == org,
-                    conversations.c.conversation_id == conversation_id,
-                )
+    rows = (
+        await session.execute(
+            select(conversations).where(
+                conversations.c.org_id == org,
+                conversations.c.conversation_id.in_({a.conversation_id for a in fresh}),
             )
-        ).one()
+        )
+    ).all()
+    shown = {row.conversation_id: conversation_json(row) for row in rows}
+    drafts: list[feed.Draft] = []
+    for applied in fresh:
+        event = applied.event
         data: dict[str, JsonValue] = {
             "event": _event_json(event),
-            "conversation": conversation_json(conversation),
+            "conversation": shown[applied.conversation_id],
         }
-        if message is not None:
-            data["message"] = message
-        if resolved is not None:
-            data["checkpoint"] = resolved
-        entry = await feed.append(
-            uow,
-            org_id=org,
-            kind=FeedKind.MESSAGE if message is not None else FeedKind.PROGRESS,
-            data=data,
-            conversation_id=conversation_id,
-            task_id=event.task_id,
-            source_at=event.occurred_at,
+        if applied.message is not None:
+            data["message"] = message_json(applied.message, applied.checkpoint_status)
+        if applied.resolved is not None:
+            data["checkpoint"] = applied.resolved
+        drafts.append(
+            feed.Draft(
+                kind=FeedKind.MESSAGE if applied.message is not None else FeedKind.PROGRESS,
+                data=data,
+                conversation_id=applied.conversation_id,
+                task_id=event.task_id,
+                source_at=event.occurred_at,
+            )
         )
-    await feed.announce(inbox.bus, entry)
+    return drafts
 
 
-def _event_json(event: TaskEventV1) -> dict[str, JsonValue]:
-    detail = event.detail
-    out: dict[str, JsonValue] = {
-        "task_id": event.task_id,
-        "seq": event.seq,
-        "kind": event.kind.value,
-        "status": event.status.value,
-        "occurred_at": event.occurred_at.isoformat(),
-    }
-    step_id = getattr(detail, "step_id", None)
-    if isinstance(step_id, str):
-        out["step_id"] = step_id
-    return out
-
-
-async def _track_task(session: AsyncSession, event: TaskEventV1, conversation_id: str) -> None:
-    goal = event.detail.goal if isinstance(event.detail, TaskCreatedDetailV1) else ""
-    statement = insert(conversation_tasks).values(
-        org_id=event.org_id,
-        task_id=event.task_id,
-        conversation_id=conversation_id,
-        goal=goal,
-        status=event.status.value,
-        last_seq=event.seq,
-        updated_at=event.occurred_at,
+async def _ensure_conversations(
+    session: AsyncSession, org: str, ordered: list[TaskEventV1]
+) -> None:
+    """Every conversation of the batch exists, and is locked, in the order of their ids."""
+    rows: dict[str, dict[str, Any]] = {}
+    for event in ordered:
+        conversation_id = conversation_of(event)
+        title = event.detail.goal[:200] if isinstance(event.detail, TaskCreatedDetailV1) else ""
+        row = rows.get(conversation_id)
+        if row is None:
+            rows[conversation_id] = {
+                "org_id": org,
+                "conversation_id": conversation_id,
+                "title": title,
+                "read_status": "unread",
+                "created_at": event.occurred_at,
+                "updated_at": event.occurred_at,
+            }
+            continue
+        row["title"] = row["title"] or title
+        row["created_at"] = min(row["created_at"], event.occurred_at)
+        row["updated_at"] = max(row["updated_at"], event.occurred_at)
+    statement = insert(conversations).values([rows[key] for key in sorted(rows)])
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[conversations.c.org_id, conversations.c.conversation_id],
+            set_={
+                "title": func.coalesce(
+                    func.nullif(conversations.c.title, ""), statement.excluded.title
+                ),
+                "created_at": func.least(conversations.c.created_at, statement.excluded.created_at),
+                "updated_at": func.greatest(
+                    conversations.c.updated_at, statement.excluded.updated_at
+                ),
+            },
+        )
     )
+
+
+async def _claim(
+    session: AsyncSession, org: str, ordered: list[TaskEventV1]
+) -> set[tuple[str, int]]:
+    """The events of the batch not applied before (each is claimed once, for good)."""
+    claimed = await session.execute(
+        insert(projected_events)
+        .values([{"org_id": org, "task_id": e.task_id, "seq": e.seq} for e in ordered])
+        .on_conflict_do_nothing()
+        .returning(projected_events.c.task_id, projected_events.c.seq)
+    )
+    return {(row.task_id, row.seq) for row in claimed}
+
+
+async def _track_tasks(session: AsyncSession, org: str, fresh: list[_Applied]) -> None:
+    rows: dict[str, dict[str, Any]] = {}
+    for applied in fresh:
+        event = applied.event
+        goal = event.detail.goal if isinstance(event.detail, TaskCreatedDetailV1) else ""
+        row = rows.get(event.task_id)
+        if row is None:
+            rows[event.task_id] = {
+                "org_id": org,
+                "task_id": event.task_id,
+                "conversation_id": applied.conversation_id,
+                "goal": goal,
+                "status": event.status.value,
+                "last_seq": event.seq,
+                "updated_at": event.occurred_at,
+            }
+            continue
+        row["goal"] = row["goal"] or goal
+        if event.seq > row["last_seq"]:
+            row["status"] = event.status.value
+            row["last_seq"] = event.seq
+        row["updated_at"] = max(row["updated_at"], event.occurred_at)
+    statement = insert(conversation_tasks).values([rows[key] for key in sorted(rows)])
     # Only a later event moves the status: an older one arriving late changes nothing.
     newer = statement.excluded.last_seq > conversation_tasks.c.last_seq
     await session.execute(
@@ -185,32 +246,85 @@ async def _track_task(session: AsyncSession, event: TaskEventV1, conversation_id
     )
 
 
-async def _ensure_conversation(
-    session: AsyncSession, event: TaskEventV1, conversation_id: str
-) -> None:
-    title = event.detail.goal[:200] if isinstance(event.detail, TaskCreatedDetailV1) else ""
-    statement = insert(conversations).values(
-        org_id=event.org_id,
-        conversation_id=conversation_id,
-        title=title,
-        read_status="unread",
-        created_at=event.occurred_at,
-        updated_at=event.occurred_at,
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[conversations.c.org_id, conversations.c.conversation_id],
-            set_={
-                "title": func.coalesce(
-                    func.nullif(conversations.c.title, ""), statement.excluded.title
-                ),
-                "created_at": func.least(conversations.c.created_at, statement.excluded.created_at),
-                "updated_at": func.greatest(
-                    conversations.c.updated_at, statement.excluded.updated_at
-                ),
-            },
+async def _insert_messages(session: AsyncSession, org: str, fresh: list[_Applied]) -> None:
+    speaking: list[_Applied] = []
+    values: list[dict[str, Any]] = []
+    for applied in fresh:
+        event, draft = applied.event, applied.draft
+        if draft is None:
+            continue
+        speaking.append(applied)
+        values.append(
+            {
+                "org_id": org,
+                "message_id": message_id_for(org, event.task_id, event.seq),
+                "conversation_id": applied.conversation_id,
+                "task_id": event.task_id,
+                "task_seq": event.seq,
+                "role": "agent",
+                "agent_id": draft.agent_id,
+                "kind": draft.kind,
+                "body": draft.body,
+                "data": draft.data,
+                "checkpoint_id": draft.checkpoint_id,
+                "created_at": event.occurred_at,
+            }
         )
-    )
+    if not values:
+        return
+    rows = (await session.execute(insert(messages).values(values).returning(*messages.c))).all()
+    by_event = {(row.task_id, row.task_seq): row for row in rows}
+    for applied in speaking:
+        applied.message = by_event[(applied.event.task_id, applied.event.seq)]
+
+
+async def _move_latest(session: AsyncSession, org: str, spoken: list[_Applied]) -> None:
+    """Each conversation's latest message (time, preview), whatever order they came in."""
+    latest: dict[str, tuple[str, TaskEventV1, MessageDraft]] = {}
+    for applied in spoken:
+        if applied.draft is None:
+            continue
+        key = order_key(applied.event)
+        found = latest.get(applied.conversation_id)
+        if found is None or key > found[0]:
+            latest[applied.conversation_id] = (key, applied.event, applied.draft)
+    for conversation_id in sorted(latest):
+        key, event, draft = latest[conversation_id]
+        await session.execute(
+            update(conversations)
+            .where(
+                conversations.c.org_id == org,
+                conversations.c.conversation_id == conversation_id,
+            )
+            .values(
+                last_message_at=func.greatest(
+                    func.coalesce(conversations.c.last_message_at, event.occurred_at),
+                    event.occurred_at,
+                ),
+                last_preview=case(
+                    (conversations.c.last_message_key < key, draft.body[:200]),
+                    else_=conversations.c.last_preview,
+                ),
+                last_message_key=func.greatest(conversations.c.last_message_key, key),
+                read_status="unread",
+                updated_at=func.greatest(conversations.c.updated_at, event.occurred_at),
+            )
+        )
+
+
+def _event_json(event: TaskEventV1) -> dict[str, JsonValue]:
+    detail = event.detail
+    out: dict[str, JsonValue] = {
+        "task_id": event.task_id,
+        "seq": event.seq,
+        "kind": event.kind.value,
+        "status": event.status.value,
+        "occurred_at": event.occurred_at.isoformat(),
+    }
+    step_id = getattr(detail, "step_id", None)
+    if isinstance(step_id, str):
+        out["step_id"] = step_id
+    return out
 
 
 async def _checkpoint_requested(
