@@ -4,9 +4,18 @@ One subscription per replica receives every organisation's announcements; each s
 small bounded buffer. A stream never sees a gap or a duplicate:
 
 * an entry whose number is not the next one expected (one announcement was missed, or the
-  stream started mid-way) switches the stream to catching up from the database by number;
+  stream started mid-way) switches the stream to catching up by number;
 * a full buffer (a slow reader) does the same instead of growing: the entries are dropped from
-  memory and read again from the database once the reader has room.
+  its buffer and read again once the reader has room.
+
+Catching up reads the org's recent entries kept by the hub (shared by all its streams, bounded)
+and the database only for what is older, so a burst that overflows a thousand buffers, or a
+thousand reconnects, costs no thousand queries.
+
+Fan-out is the hot path (every entry, every stream): announcing an entry costs each stream a
+deque append and a wake-up; a stream woken with several entries waiting writes them in one
+chunk, and the signed frame of an entry is made once per person, not once per stream. The
+heartbeat is one timer for the whole hub rather than a timeout per stream and wait.
 
 Which replica served the request that changed something does not matter: all of them hear the
 announcement, so no stream needs to stay on a particular replica.
@@ -36,6 +45,9 @@ log = get_logger(__name__)
 
 _CATCH_UP_BATCH = 200
 _BODY_CACHE = 4096
+_FRAME_CACHE = 8192
+_RECENT = 1024
+"""Entries kept per organisation with open streams, for streams catching up."""
 _LIVE_CAPACITY = 512
 
 
@@ -68,6 +80,8 @@ class Stream:
     buffer: deque[FeedEntryV1] = field(default_factory=deque)
     lagging: bool = True
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    beat: bool = False
+    """A heartbeat is due (set by the hub's one timer)."""
     live: deque[bytes] = field(default_factory=lambda: deque(maxlen=_LIVE_CAPACITY))
     """Transient SSE events (no id, never in the feed), e.g. a reply's tokens: a slow reader
     loses the oldest, and whatever they showed also arrives durably through the feed."""
@@ -94,6 +108,10 @@ class Hub:
         self.inbox = inbox
         # Each entry's SSE body, encoded once for all the org's streams (only the id differs).
         self._bodies: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        # Each entry's frame with its signed id, made once per person for all their streams.
+        self._frames: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+        # The latest entries of each org with open streams, by number, for catching up.
+        self.recent: dict[str, dict[int, FeedEntryV1]] = {}
         self.streams: dict[str, set[Stream]] = {}
         self.heads: dict[str, int] = {}
         self._sub: Subscription | None = None
@@ -130,8 +148,20 @@ class Hub:
         org = entry.org_id
         if entry.seq > self.heads.get(org, 0):
             self.heads[org] = entry.seq
-        for stream in self.streams.get(org, ()):
+        streams = self.streams.get(org)
+        if not streams:
+            return
+        self._remember(org, [entry])
+        for stream in streams:
             stream.offer(entry)
+
+    def _remember(self, org_id: str, entries: list[FeedEntryV1]) -> None:
+        recent = self.recent.setdefault(org_id, {})
+        for entry in entries:
+            recent[entry.seq] = entry
+        while len(recent) > _RECENT:
+            # Announcements come in about number order, so the first kept is about the oldest.
+            del recent[next(iter(recent))]
 
     async def refresh_heads(self) -> None:
         """Read the head of every org with open streams: an announcement lost on the way (the
@@ -144,9 +174,20 @@ class Hub:
                 return
 
     async def watch_heads(self) -> None:
+        """Every heartbeat: a beat to every stream, then the heads re-read, so a stream whose
+        entries' announcement was lost reads them."""
         while True:
             await asyncio.sleep(self.inbox.settings.sse_heartbeat_seconds)
+            for streams in self.streams.values():
+                for stream in streams:
+                    stream.beat = True
+                    stream.wake.set()
             await self.refresh_heads()
+            for org_id, streams in self.streams.items():
+                head = self.heads.get(org_id, 0)
+                for stream in streams:
+                    if head > stream.queued:
+                        stream.wake.set()
 
     def body(self, entry: FeedEntryV1) -> bytes:
         key = (entry.org_id, entry.seq)
@@ -156,6 +197,18 @@ class Hub:
             self._bodies[key] = found
             if len(self._bodies) > _BODY_CACHE:
                 self._bodies.popitem(last=False)
+        return found
+
+    def frame(self, entry: FeedEntryV1, user_id: str) -> bytes:
+        """The whole SSE event of an entry for one person: their signed id, then the body."""
+        key = (entry.org_id, user_id, entry.seq)
+        found = self._frames.get(key)
+        if found is None:
+            event_id = self.inbox.event_ids.make(entry.org_id, user_id, entry.seq)
+            found = b"id: " + event_id.encode() + b"\n" + self.body(entry)
+            self._frames[key] = found
+            if len(self._frames) > _FRAME_CACHE:
+                self._frames.popitem(last=False)
         return found
 
     def relay(self, org_id: str, body: bytes) -> None:
@@ -199,57 +252,71 @@ class Hub:
             self.count -= 1
             if not streams:
                 del self.streams[stream.org_id]
+                self.recent.pop(stream.org_id, None)
 
-    async def entries(
-        self, stream: Stream, *, heartbeat: float
-    ) -> AsyncIterator[FeedEntryV1 | bytes | None]:
-        """The stream's entries in order, or None when `heartbeat` seconds passed idle;
-        transient events (bytes, a whole SSE event) in between, as soon as they come."""
-        while True:
-            if stream.live:
-                yield stream.live.popleft()
+    async def chunks(self, stream: Stream) -> AsyncIterator[bytes | None]:
+        """What to write to the stream, in order: whole SSE events, as many at once as are
+        waiting (transient ones first, as soon as they come), or None when a heartbeat is due.
+        """
+        while self._sub is not None:
+            if stream.beat:
+                stream.beat = False
+                yield None
                 continue
+            parts: list[bytes] = []
+            while stream.live:
+                parts.append(stream.live.popleft())  # transient: no id, Last-Event-ID stays put
             if stream.lagging:
-                async for entry in self._catch_up(stream):
-                    yield entry
-                continue
-            if stream.buffer:
-                entry = stream.buffer.popleft()
-                stream.sent = entry.seq
-                yield entry
+                entries = await self._catch_up(stream)
+            else:
+                entries = list(stream.buffer)
+                stream.buffer.clear()
+                if entries:
+                    stream.sent = entries[-1].seq
+            user = stream.user_id
+            parts.extend(self.frame(entry, user) for entry in entries)
+            if parts:
+                yield b"".join(parts)
                 continue
             stream.wake.clear()
             if self.heads.get(stream.org_id, 0) > stream.queued:
-                # Announced while this stream was reading the database: read again (after a
-                # breath, in case the database is behind what the bus said).
+                # Announced while this stream was reading the database (or never heard here):
+                # read again, after a breath in case the database is behind what the bus said.
                 stream.lagging = True
                 await asyncio.sleep(0.01)
                 continue
-            try:
-                await asyncio.wait_for(stream.wake.wait(), heartbeat)
-            except TimeoutError:
-                # An announcement this replica never heard (lost while reconnecting) shows up
-                # as a head beyond what the stream has: read it from the database.
-                if self.heads.get(stream.org_id, 0) > stream.queued:
-                    stream.lagging = True
-                yield None
-            if self._sub is None:
-                return
+            await stream.wake.wait()
 
-    async def _catch_up(self, stream: Stream) -> AsyncIterator[FeedEntryV1]:
-        async with self._reads, self.inbox.db.transaction(org_id=stream.org_id) as uow:
-            batch = await feed.read_after(uow.session, stream.org_id, stream.sent, _CATCH_UP_BATCH)
-        for entry in batch:
-            stream.sent = entry.seq
-            yield entry
+    async def _catch_up(self, stream: Stream) -> list[FeedEntryV1]:
+        batch = self._recent_after(stream.org_id, stream.sent)
         if not batch:
-            # Nothing newer in the database: trust it over a head heard on the bus.
-            stream.buffer.clear()
-            stream.queued = stream.sent
-            stream.lagging = False
-        elif len(batch) < _CATCH_UP_BATCH:
-            # Caught up as far as the database knew when asked. Anything announced since is
-            # either in the buffer-to-be or seen by the hub's head, which sends us back here.
+            async with self._reads, self.inbox.db.transaction(org_id=stream.org_id) as uow:
+                batch = await feed.read_after(
+                    uow.session, stream.org_id, stream.sent, _CATCH_UP_BATCH
+                )
+            if not batch:
+                # Nothing newer in the database: trust it over a head heard on the bus.
+                stream.buffer.clear()
+                stream.queued = stream.sent
+                stream.lagging = False
+                return batch
+        stream.sent = batch[-1].seq
+        if len(batch) < _CATCH_UP_BATCH:
+            # Caught up as far as was known when asked. Anything announced since is either in
+            # the buffer-to-be or seen by the hub's head, which sends the stream back here.
             stream.buffer.clear()
             stream.queued = stream.sent
             stream.lagging = self.heads.get(stream.org_id, 0) > stream.sent
+        return batch
+
+    def _recent_after(self, org_id: str, after: int) -> list[FeedEntryV1]:
+        """The entries numbered after `after` kept in memory, as far as they run unbroken."""
+        recent = self.recent.get(org_id)
+        batch: list[FeedEntryV1] = []
+        if not recent:
+            return batch
+        seq = after + 1
+        while len(batch) < _CATCH_UP_BATCH and (entry := recent.get(seq)) is not None:
+            batch.append(entry)
+            seq += 1
+        return batch

@@ -67,21 +67,16 @@ async def stream(
 async def _events(
     inbox: Inbox, hub: Hub, after: int, principal: Principal, request: Request
 ) -> AsyncIterator[bytes]:
-    ids = inbox.event_ids
     # Opened here, not in the route: only a generator that runs reaches its `finally`.
     stream = hub.open(principal.org_id, principal.user_id, after)
     try:
         yield b"retry: 2000\n: connected\n\n"
-        async for entry in hub.entries(stream, heartbeat=inbox.settings.sse_heartbeat_seconds):
-            if isinstance(entry, bytes):
-                yield entry  # transient: no id, so Last-Event-ID stays on the feed
-                continue
-            if entry is None:
+        async for chunk in hub.chunks(stream):
+            if chunk is None:
                 if await request.is_disconnected() or not await still_valid(inbox, principal):
                     return
                 yield b": heartbeat\n\n"
                 continue
-            event_id = ids.make(stream.org_id, stream.user_id, entry.seq)
-            yield b"id: " + event_id.encode() + b"\n" + hub.body(entry)
+            yield chunk
     finally:
         hub.close(stream)
