@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import OrderedDict
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -26,6 +27,8 @@ from shared.bus.codec import DecodeError, decode
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+
+_SEEN = 8192
 
 
 def chat_sse_body(event: ChatEventV1) -> bytes:
@@ -50,6 +53,9 @@ class ChatRelay:
         self.inbox = inbox
         self.hub = hub
         self._sub: Subscription | None = None
+        # A plain subscription can hear the same (reply, seq) twice (the chat contract says
+        # so: keep the first), so the browser gets each event once.
+        self._seen: OrderedDict[tuple[str, int], None] = OrderedDict()
 
     async def start(self) -> None:
         self._sub = await self.inbox.bus.nc.subscribe(CHAT_STREAMED.wildcard, cb=self._on_msg)
@@ -71,5 +77,11 @@ class ChatRelay:
         except DecodeError as exc:
             log.warning("inbox.bad_chat_event", subject=msg.subject, error=str(exc))
             return
+        key = (event.reply_id, event.seq)
+        if key in self._seen:
+            return
+        self._seen[key] = None
+        if len(self._seen) > _SEEN:
+            self._seen.popitem(last=False)
         if event.org_id in self.hub.streams:
             self.hub.relay(event.org_id, chat_sse_body(event))

@@ -109,6 +109,9 @@ async def test_an_approval_gated_tool_waits_for_the_person(platform: Platform) -
         [card] = [m for m in thread if m["kind"] == "chat_approval"]
         assert card["data"]["status"] == "pending"
         assert "bob@example.com" in card["body"]
+        # It waits for the person like a checkpoint: the conversation needs them.
+        waiting = await ada.ok("GET", "/api/v1/conversations", params={"priority": "attention"})
+        assert [c["conversation_id"] for c in waiting["conversations"]] == [conversation_id]
         assert not [m for m in platform.mailbox.sent if m.to.address == "bob@example.com"]
 
         path = f"/api/v1/chat/{conversation_id}/approvals/{approval['approval_id']}"
@@ -129,7 +132,7 @@ async def test_an_approval_gated_tool_waits_for_the_person(platform: Platform) -
     again = await ada.http.post(path, json={"approved": False})
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "inbox.approval_not_pending"
-    await ada.wait_messages(
+    thread = await ada.wait_messages(
         conversation_id,
         lambda ms: (
             any(m["kind"] == "chat_approval" and m["data"]["status"] == "approved" for m in ms)
@@ -180,3 +183,59 @@ async def test_bad_requests_and_other_orgs_conversations_send_nothing(platform: 
     # Cancelling a reply that already finished changes nothing.
     state = await ada.ok("POST", path + "/cancel", json={"reply_id": sent["reply_id"]})
     assert state["status"] == "completed"
+
+
+async def test_moving_on_declines_the_waiting_approval(platform: Platform) -> None:
+    ada = await platform.sign_up("ada")
+    sent = await ada.ok(
+        "POST", "/api/v1/chat", 202, json={"text": "Email bob@example.com: lunch is at one"}
+    )
+    conversation_id = sent["conversation_id"]
+    await ada.wait_messages(conversation_id, thread_has("chat_approval"), timeout=60)
+    await ada.ok("POST", f"/api/v1/chat/{conversation_id}", 202, json={"text": "hello"})
+
+    def settled(ms: list[Any]) -> bool:
+        cards = [m for m in ms if m["kind"] == "chat_approval"]
+        return bool(cards) and cards[0]["data"]["status"] == "declined"
+
+    thread = await ada.wait_messages(
+        conversation_id, lambda ms: settled(ms) and thread_has("chat_reply", 2)(ms), timeout=60
+    )
+    stopped = [m for m in thread if m["kind"] == "chat_reply"]
+    assert [m["data"]["status"] for m in stopped] == ["cancelled", "complete"]
+    conversation = await ada.ok("GET", f"/api/v1/conversations/{conversation_id}")
+    assert conversation["priority"] == "normal"
+    assert not [m for m in platform.mailbox.sent if m.to.address == "bob@example.com"]
+
+
+async def test_a_client_that_missed_the_live_reply_still_gets_all_of_it(
+    platform: Platform,
+) -> None:
+    ada = await platform.sign_up("ada")
+    first = SseClient(ada.http)
+    await first.open()
+    sent = await ada.ok("POST", "/api/v1/chat", 202, json={"text": "What can you do?"})
+    seen = await first.wait(lambda es: any(e.event == "message" for e in es))
+    await first.close()  # gone before the reply is typed
+    conversation_id = sent["conversation_id"]
+    thread = await ada.wait_messages(conversation_id, thread_has("chat_reply"), timeout=60)
+    [answer] = [m for m in thread if m["kind"] == "chat_reply"]
+
+    # Reconnecting from the last id it saw, it reads what lasts from the feed: the reply whole.
+    last = [e for e in seen if e.id][-1]
+    second = SseClient(ada.http, last_event_id=last.id)
+    await second.open()
+    try:
+        events = await second.wait(
+            lambda es: any(
+                e.event == "message" and e.data["data"]["message"]["kind"] == "chat_reply"
+                for e in es
+            )
+        )
+    finally:
+        await second.close()
+    messages = [e.data["data"]["message"] for e in events if e.event == "message"]
+    assert [m["kind"] for m in messages] == ["tool_call", "tool_result", "chat_reply"]
+    assert messages[-1]["body"] == answer["body"]
+    assert answer["body"].startswith("Here is what I can put to work for you:")
+    assert not [e for e in events if e.event == "chat"]  # the live events are not replayed
