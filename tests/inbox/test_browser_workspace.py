@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from urllib.parse import urlparse
 
 import httpx
 from playwright.async_api import Browser, expect
@@ -15,7 +16,7 @@ from den.app import build_app as build_den
 from den.settings import DenSettings
 from shared.testing.plugin import StartService
 from tests.inbox.conftest import Platform
-from tests.inbox.test_browser import TIMEOUT_MS, browser, sign_up_and_in
+from tests.inbox.test_browser import TIMEOUT_MS, browser, sign_in, sign_up_and_in
 
 __all__ = ["browser"]  # the module-scoped Chromium fixture, shared with test_browser
 
@@ -105,7 +106,6 @@ async def test_types_objects_filter_search_and_edit_by_keyboard(
     await expect(page.get_by_label("active")).not_to_be_checked()
     await expect(page.get_by_label("Other fields (JSON)")).to_contain_text("met at the fair")
 
-    page.once("dialog", lambda dialog: dialog.accept())
     await page.get_by_role("button", name="Delete this contact").click()
     await expect(page).to_have_url(re.compile(r"/workspace/t/contact$"))
     await expect(page.locator("#objects tbody tr")).to_have_count(1)
@@ -201,4 +201,42 @@ async def test_files_upload_download_and_signed_link(
         fetched = await anyone.get(url)
     assert fetched.status_code == 200
     assert fetched.content == data
+    await context.close()
+
+
+async def test_invite_a_member_and_accept_in_the_browser(
+    platform: Platform, browser: Browser
+) -> None:
+    bob = await platform.sign_up("bob")
+    context = await browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    await sign_up_and_in(page, platform, f"web-owner-{new_id()[-12:]}@example.com")
+    await expect(page).to_have_url(re.compile(r"/inbox$"))
+    await page.get_by_role("link", name="Settings").click()
+    await page.get_by_role("link", name="Members and invitations").click()
+    await expect(page.locator("#members tbody tr")).to_have_count(1)
+    await page.get_by_label("Email address").fill(bob.email)
+    await page.get_by_label("Role").select_option("developer")
+    await page.get_by_role("button", name="Send invitation").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"Invitation sent to {bob.email}")
+
+    mail = await platform.mailbox.wait_for(bob.email, "invitation")
+    query = urlparse(str(mail.variables["accept_url"])).query
+    bobs = await browser.new_context()
+    bobs.set_default_timeout(TIMEOUT_MS)
+    bob_page = await bobs.new_page()
+    await bob_page.goto(f"{platform.url}/invitations/accept?{query}")
+    await sign_in(bob_page, bob.email)
+    await bob_page.get_by_role("button", name="Accept the invitation").click()
+    await expect(bob_page).to_have_url(re.compile(r"/inbox$"))
+    await page.reload()
+    await expect(page.locator(f"#members tr[data-email='{bob.email}']")).to_contain_text(
+        "developer"
+    )
+    # A member already: refused with inkpass's code, shown on the page.
+    await page.get_by_label("Email address").fill(bob.email)
+    await page.get_by_role("button", name="Send invitation").click()
+    await expect(page.get_by_role("alert")).to_have_attribute("data-code", "inkpass.conflict")
+    await bobs.close()
     await context.close()

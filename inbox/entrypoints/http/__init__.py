@@ -19,7 +19,13 @@ from inbox.entrypoints.http import (
 )
 from inbox.entrypoints.http.errors import install_error_handlers
 from inbox.entrypoints.http.limits import BodyLimit, RateLimit, TokenBuckets
-from inbox.entrypoints.web import files_pages, memory_pages, pages, workspace_pages
+from inbox.entrypoints.web import (
+    files_pages,
+    members_pages,
+    memory_pages,
+    pages,
+    workspace_pages,
+)
 from inbox.service.context import Inbox
 from inbox.service.live import Hub
 from inbox.settings import InboxSettings
@@ -57,7 +63,7 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
     for module in (workspace_routes, memory_routes, member_routes):
         app.include_router(module.router)
     app.include_router(pages.router)
-    for module in (workspace_pages, memory_pages, files_pages):
+    for module in (workspace_pages, memory_pages, files_pages, members_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

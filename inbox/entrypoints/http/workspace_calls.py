@@ -13,7 +13,7 @@ from inbox.entrypoints.http.task_routes import as_caller
 from inbox.service.auth import Principal
 from inbox.service.context import Inbox
 
-_STATUS: Final = {
+_STATUS: Final[dict[str, int]] = {
     W.OBJECT_EXISTS: 409,
     W.OBJECT_VERSION_CONFLICT: 409,
     W.MEMORY_VERSION_CONFLICT: 409,
@@ -23,6 +23,7 @@ _STATUS: Final = {
     W.OBJECT_SCHEMA_INVALID: 422,
     W.MEMORY_INVALID: 422,
     W.QUERY_TIMEOUT: 422,
+    "tentacle.object_schema_conflict": 409,  # existing objects break the new schema
 }
 
 
@@ -35,7 +36,7 @@ async def ask_workspace(
         if exc.code == W.CURSOR_INVALID:
             # One code for every list's bad cursor, whichever service made the cursor.
             raise InvalidCursor("the cursor is not one this list gave out") from None
-        status = _STATUS.get(W(exc.code)) if exc.code in W._value2member_map_ else None
+        status = _STATUS.get(exc.code)
         if status is not None:
             exc.http_status = status
         raise
