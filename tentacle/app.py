@@ -67,7 +67,7 @@ def build_app(
         settings.llm, ledger=ledger, responders=offline.register(OfflineResponders())
     )
     journal = Journal(db)
-    memory = MemoryDeps(db, embedder_from(settings.llm))
+    memory = MemoryDeps(db, embedder_from(settings.llm, gateway))
     memories = (
         prompt_memories(memory, settings.agent_memory_tokens)
         if settings.agent_memory_tokens

@@ -139,6 +139,13 @@ class MemoryHitV1(ContractModel):
 
 class MemoryHitsV1(ContractModel):
     hits: list[MemoryHitV1]
+    semantic_skipped: str | None = Field(
+        default=None,
+        description="Why semantic search was left out of a text search although embeddings are"
+        " on: the error code (`llm.budget_exceeded`: the organisation's daily LLM budget is"
+        " spent; `llm.unavailable`, `llm.rejected`). The hits are then full text, key, topic and"
+        " tags only. None when it ran, or when embeddings are off.",
+    )
 
 
 class BuildMemoryContextV1(ContractModel):

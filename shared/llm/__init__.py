@@ -16,6 +16,7 @@ from shared.llm.settings import LLMSettings
 from shared.llm.types import (
     ChatRequest,
     Completion,
+    Embedding,
     Finished,
     StreamEvent,
     TextDelta,
@@ -30,6 +31,7 @@ __all__ = [
     "BudgetScope",
     "ChatRequest",
     "Completion",
+    "Embedding",
     "Finished",
     "LLMGateway",
     "LLMRejected",

@@ -33,6 +33,7 @@ from shared.llm.settings import LLMSettings
 from shared.llm.types import (
     ChatRequest,
     Completion,
+    Embedding,
     Finished,
     StreamEvent,
     TextDelta,
@@ -227,6 +228,49 @@ class LLMGateway:
                 return
         # Nothing countable came back: keep the whole estimate rather than under-charge.
         await self.ledger.settle(reservation, self.estimate(model, request))
+
+    async def embed(
+        self, model: str, text: str, *, scope: BudgetScope | None, max_chars: int = 8000
+    ) -> Embedding:
+        """The vector of `text` from an embedding model, paid for like any call: reserved
+        (raising `BudgetExceeded`, no call made, if a limit of `scope` would be passed),
+        then settled at what the provider reports."""
+        text = text[:max_chars]
+        call_id = _child_call_id()
+        estimate = self._price(model, litellm.token_counter(model=model, text=text), 0)
+        reservation = await self._reserve(scope, estimate, call_id)
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "input": [text],
+            "timeout": self.settings.timeout_seconds,
+            "metadata": {"call_id": call_id},
+        }
+        if self.settings.api_base:
+            kwargs["api_base"] = self.settings.api_base
+        if self.settings.api_key is not None:
+            kwargs["api_key"] = self.settings.api_key.get_secret_value()
+        started = time.perf_counter()
+        try:
+            response = await litellm.aembedding(**kwargs)
+            vector = [float(x) for x in response.data[0]["embedding"]]
+        except BaseException as exc:
+            if reservation is not None and self.ledger is not None:
+                await self.ledger.release(reservation)
+            raise _translate(exc) from exc
+        usage = getattr(response, "usage", None)
+        tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        cost = self._price(model, tokens, 0) if tokens else estimate
+        if reservation is not None and self.ledger is not None:
+            await self.ledger.settle(reservation, cost)
+        log.info(
+            "llm.embedding",
+            model=model,
+            llm_call_id=call_id,
+            prompt_tokens=tokens,
+            cost_usd=str(cost),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        return Embedding(vector, model, tokens, cost, call_id)
 
     # ---------------------------------------------------------------- results
     def _completion(self, model: str, response: Any, call_id: str) -> Completion:

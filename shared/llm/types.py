@@ -71,6 +71,15 @@ class Completion:
 
 
 @dataclass(frozen=True, slots=True)
+class Embedding:
+    vector: list[float]
+    model: str
+    prompt_tokens: int
+    cost_usd: Decimal
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
 

@@ -25,7 +25,7 @@ from tentacle.service.update_object import update_object
 
 def register(router: Router, deps: Deps, memory: MemoryDeps | None = None) -> None:
     """`memory` defaults to tentacle's database and the embedder its LLM settings name."""
-    memory = memory or MemoryDeps(deps.db, embedder_from(deps.settings.llm))
+    memory = memory or MemoryDeps(deps.db, embedder_from(deps.settings.llm, deps.gateway))
 
     @router.rpc(o.OBJECT_CREATE)
     async def create(request: o.CreateObjectV1, req: Request) -> o.ObjectV1:

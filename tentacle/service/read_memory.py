@@ -55,17 +55,21 @@ async def memory_history(
 
 async def search_memory(deps: MemoryDeps, request: SearchMemoryV1, meta: Meta) -> MemoryHitsV1:
     who = memory_store.principal(meta.actor)
-    return MemoryHitsV1(hits=await _search(deps, request, require_org(meta), who))
+    hits, skipped = await _search(deps, request, require_org(meta), who)
+    return MemoryHitsV1(hits=hits, semantic_skipped=skipped)
 
 
 async def _search(
     deps: MemoryDeps, request: SearchMemoryV1, org_id: str, who: str
-) -> list[MemoryHitV1]:
+) -> tuple[list[MemoryHitV1], str | None]:
+    """The hits, and why semantic search was left out (None: it was not, or is not on)."""
     if request.text is not None and "\x00" in request.text:
         raise WorkspaceError(E.MEMORY_INVALID, "the search text contains NUL")
     vector = None
+    skipped = None
     if request.text is not None and deps.embedder is not None:
-        vector = await deps.embedder.embed(request.text)
+        embedded = await deps.embedder.embed(request.text, org_id=org_id)
+        vector, skipped = embedded.vector, embedded.skipped
     async with deps.db.transaction(org_id=org_id) as tx:
         lists = await memory_store.search_lists(
             tx.conn,
@@ -83,7 +87,7 @@ async def _search(
         ranked = fuse(lists)[: request.limit]
         rows = await memory_store.many(tx.conn, org_id, who, [f.key for f in ranked])
     extra = [name for name, on in (("topic", request.topic), ("tags", request.tags)) if on]
-    return [
+    hits = [
         MemoryHitV1(
             memory=memory_store.to_memory(rows[f.key]),
             score=round(f.score, 6),
@@ -92,6 +96,7 @@ async def _search(
         for f in ranked
         if f.key in rows
     ]
+    return hits, skipped
 
 
 async def memory_context(
@@ -110,7 +115,7 @@ async def memory_block(
         core = await memory_store.core(tx.conn, org_id, who, MAX_CORE)
     relevant: list[MemoryV1] = []
     if query and query.strip():
-        hits = await _search(deps, SearchMemoryV1(text=query[:1000], limit=20), org_id, who)
+        hits, _ = await _search(deps, SearchMemoryV1(text=query[:1000], limit=20), org_id, who)
         relevant = [h.memory for h in hits]
     # Core first: those the query finds in their ranked order, then the rest by key; then the
     # archival ones the query finds.

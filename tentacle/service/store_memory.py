@@ -50,7 +50,8 @@ async def write_memory(
     # The vector is made before the transaction: a model call must not hold a row lock.
     vector = None
     if deps.embedder is not None:
-        vector = await deps.embedder.embed(f"{values['title']}\n{values['body']}")
+        embedded = await deps.embedder.embed(f"{values['title']}\n{values['body']}", org_id=org_id)
+        vector = embedded.vector  # None: kept for full text only (see `adapters.embeddings`)
     async with deps.db.transaction(org_id=org_id) as tx:
         current = await memory_store.get(tx.conn, org_id, values["key"], for_update=True)
         if current is not None and not memory_store.visible(current, who):

@@ -198,6 +198,26 @@ async def test_an_exhausted_budget_fails_closed_before_any_call(llm_stub: OpenAI
     assert llm_stub.requests == []
 
 
+async def test_embeddings_are_reserved_settled_at_the_reported_usage_and_refused_when_over(
+    llm_stub: OpenAIStub,
+) -> None:
+    model = "openai/text-embedding-3-small"
+    ledger = Ledger(limit=Decimal("1"))
+    gateway = LLMGateway(_real(llm_stub), ledger=ledger)
+    found = await gateway.embed(model, "the pricing decision", scope=SCOPE)
+    assert found.vector == llm_stub.embed("the pricing decision")
+    # The stub reports 8 prompt tokens; the cost is litellm's price for them.
+    price, _ = litellm.cost_per_token(model=model, prompt_tokens=8, completion_tokens=0)
+    assert found.cost_usd == Decimal(str(price)) > 0
+    assert [kind for kind, _ in ledger.events] == ["reserve", "settle"]
+    assert ledger.spent == found.cost_usd
+
+    broke = LLMGateway(_real(llm_stub), ledger=Ledger(limit=Decimal(0)))
+    with pytest.raises(BudgetExceeded):
+        await broke.embed(model, "anything", scope=SCOPE)
+    assert len([r for r in llm_stub.requests if "input" in r]) == 1
+
+
 @pytest.mark.parametrize(
     ("reply", "error", "code"),
     [

@@ -3,6 +3,7 @@ grants, ranked search (key, topic, tags, full text, semantic), and the prompt's 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -171,9 +172,37 @@ async def test_semantic_search_through_litellm_embeddings(
     embedded = [r for r in llm_stub.requests if "input" in r]
     assert len(embedded) == 2
     # The stub's vectors are a hash of the text: the same text is the nearest neighbour.
-    hits = (await search(caller, text="Beta\nsecond memory")).hits
-    assert hits[0].memory.key == "b"
-    assert "semantic" in hits[0].matched
+    found = await search(caller, text="Beta\nsecond memory")
+    assert found.hits[0].memory.key == "b"
+    assert "semantic" in found.hits[0].matched
+    assert found.semantic_skipped is None
+
+
+async def test_embeddings_are_paid_from_the_org_budget_and_full_text_goes_on_without(
+    start_tentacle: Start, caller: Caller, llm_stub: OpenAIStub
+) -> None:
+    # Each embedding the stub makes reports 8 tokens: $0.00000016 at text-embedding-3-small's
+    # price. A day's budget of $0.0000003 pays for two; the third is refused before any call.
+    await start_tentacle(
+        daily_org_budget_usd=Decimal("0.0000003"),
+        llm=LLMSettings(
+            embedding_model="openai/text-embedding-3-small",
+            api_base=llm_stub.base_url,
+            api_key=SecretStr("sk-test"),
+        ),
+    )
+    await store(caller, "a", "Alpha", "first memory")
+    await store(caller, "b", "Beta", "second memory")
+    assert len([r for r in llm_stub.requests if "input" in r]) == 2
+    await store(caller, "c", "Gamma", "third memory about invoices")
+    assert len([r for r in llm_stub.requests if "input" in r]) == 2
+    # The store was not refused: the memory is kept, and full text finds it; the search says
+    # why it is full text only, and makes no model call either.
+    found = await search(caller, text="invoices")
+    assert [h.memory.key for h in found.hits] == ["c"]
+    assert found.hits[0].matched == ["text"]
+    assert found.semantic_skipped == "llm.budget_exceeded"
+    assert len([r for r in llm_stub.requests if "input" in r]) == 2
 
 
 async def test_the_memory_block_is_deterministic_and_within_budget(
