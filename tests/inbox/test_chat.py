@@ -239,3 +239,37 @@ async def test_a_client_that_missed_the_live_reply_still_gets_all_of_it(
     assert messages[-1]["body"] == answer["body"]
     assert answer["body"].startswith("Here is what I can put to work for you:")
     assert not [e for e in events if e.event == "chat"]  # the live events are not replayed
+
+
+async def test_the_reply_reaches_streams_on_every_replica(platform: Platform) -> None:
+    """Sent through one replica, the reply streams to a person connected to another: each
+    replica follows Flux's events itself, nothing ties a conversation to a replica."""
+    other = await platform.start_inbox()
+    ada = await platform.sign_up("ada")
+    elsewhere = platform.client(other, headers={"Authorization": f"Bearer {ada.access}"})
+    stream = SseClient(elsewhere)
+    await stream.open()
+    try:
+        sent = await ada.ok("POST", "/api/v1/chat", 202, json={"text": "hello"})
+        events = await stream.wait(lambda es: ended(es, sent["reply_id"], "done"), timeout=60)
+        await stream.wait(
+            lambda es: any(
+                e.event == "message" and e.data["data"]["message"]["kind"] == "chat_reply"
+                for e in es
+            ),
+            timeout=60,
+        )
+    finally:
+        await stream.close()
+    mine = chat_events(events, sent["reply_id"])
+    assert [e.data["seq"] for e in mine] == list(range(1, len(mine) + 1))
+    # Stopping and reading work through either replica too.
+    idle = await elsewhere.post(f"/api/v1/chat/{sent['conversation_id']}/cancel", json={})
+    assert idle.status_code == 404  # nothing is streaming
+    assert idle.json()["error"]["code"] == "tentacle.chat_reply_not_found"
+    state = await elsewhere.post(
+        f"/api/v1/chat/{sent['conversation_id']}/cancel", json={"reply_id": sent["reply_id"]}
+    )
+    assert state.json()["status"] == "completed"
+    history = await elsewhere.get(f"/api/v1/chat/{sent['conversation_id']}")
+    assert history.json()["replies"][0]["status"] == "completed"
