@@ -9,7 +9,10 @@ mail tool can open it.
 from __future__ import annotations
 
 import asyncio
-import mailbox
+import os
+import secrets
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,22 +24,46 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
+_WRITERS = 4
+# As mailbox.Maildir spells the host in a name: "/" and ":" have meanings there.
+_HOST = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
+
+
+def deliver(directory: Path, message: bytes) -> str:
+    """Store `message` in the Maildir at `directory` as an MTA does; its key.
+
+    Written under tmp/ with a name no other writer can pick (time, pid, random), flushed to
+    disk, then renamed into new/, so a reader never sees half a message and several writers
+    (threads, replicas) need no lock. `mailbox.Maildir.add` does the same but numbers names with
+    an unlocked class-wide counter, which is why it needed a single writer thread; at one fsync
+    per message that thread capped the dev mailbox at a few hundred messages a second.
+    """
+    now = time.time()
+    key = f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}R{secrets.token_hex(8)}.{_HOST}"
+    temporary = directory / "tmp" / key
+    with open(temporary, "xb") as file:
+        file.write(message)
+        file.flush()
+        os.fsync(file.fileno())
+    os.rename(temporary, directory / "new" / key)
+    return key
+
+
 class _StoreInMaildir:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._box: mailbox.Maildir | None = None
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dev-maildir")
+        self._ready = False
+        self._writers = ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="dev-maildir")
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        self._writers.shutdown(wait=True)
 
-    def _mailbox(self) -> mailbox.Maildir:
+    def _prepare(self) -> None:
         # Created on first mail, not at start: a service that never sends leaves no directory.
-        if self._box is None:
+        if not self._ready:
             for part in ("tmp", "new", "cur"):
                 (self.directory / part).mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._box = mailbox.Maildir(self.directory, create=False)
-        return self._box
+            self._ready = True
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content
@@ -45,10 +72,10 @@ class _StoreInMaildir:
         recipients = ", ".join(envelope.rcpt_tos)
         # What a delivering MTA adds: the envelope recipient, whatever the To header says.
         message = f"Delivered-To: {recipients}\r\n".encode() + content
-        # Maildir writes fsync, so off the event loop; one writer thread, because a Maildir
-        # object numbers its temporary files with an unlocked counter.
+        # Each write fsyncs, so off the event loop, several at once.
+        self._prepare()
         loop = asyncio.get_running_loop()
-        key = await loop.run_in_executor(self._writer, self._mailbox().add, message)
+        key = await loop.run_in_executor(self._writers, deliver, self.directory, message)
         log.info("dev_mail.stored", key=key, recipients=len(envelope.rcpt_tos))
         return f"250 OK queued as {key}"
 
