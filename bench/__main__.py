@@ -12,6 +12,7 @@ BENCHMARKS = {
     "inbox": "bench.inbox",
     "notify": "bench.notify",
     "orchestration": "bench.orchestration",
+    "tentacle": "bench.orchestration",  # what the tentacle issue calls it
     "workspace": "bench.workspace",
 }
 

@@ -45,7 +45,7 @@ from shared.crypto import Binding
 from shared.errors import PermanentError
 from shared.logging import get_logger
 from tentacle.adapters import trigger_store as store
-from tentacle.adapters.pg import Tx
+from tentacle.adapters.pg import Conn, Tx
 from tentacle.domain.triggers import (
     check_trigger,
     fire_request_id,
@@ -155,6 +155,11 @@ async def fire_for_object_event(deps: TriggerDeps, event: ObjectChangedV1, meta:
 
 
 async def fire(deps: TriggerDeps, occurrence: Occurrence) -> list[str]:
+    # Most events (every task that ends, every object written) match no trigger at all: one
+    # autocommit read says so, rather than a transaction of four round trips.
+    async with deps.db.statement(org_id=occurrence.org_id) as peek:
+        if not await _candidates(peek.conn, occurrence):
+            return []
     created: list[str] = []
     async with deps.db.transaction(org_id=occurrence.org_id) as tx:
         if await store.is_fired_tree(tx.conn, occurrence.root_call_id) or (
@@ -162,13 +167,7 @@ async def fire(deps: TriggerDeps, occurrence: Occurrence) -> list[str]:
             and await store.is_fired_task(tx.conn, occurrence.task_id)
         ):
             return []  # caused by a fired task: reacting could loop forever
-        found = await store.candidates(
-            tx.conn,
-            occurrence.source,
-            integration_id=occurrence.integration_id,
-            event_type=occurrence.event_type,
-            created_before=occurrence.at,
-        )
+        found = await _candidates(tx.conn, occurrence)
         for trigger in found:
             if not check_trigger(trigger).matches(occurrence.document):
                 continue
@@ -176,6 +175,16 @@ async def fire(deps: TriggerDeps, occurrence: Occurrence) -> list[str]:
             if task_id is not None:
                 created.append(task_id)
     return created
+
+
+async def _candidates(conn: Conn, occurrence: Occurrence) -> list[TriggerV1]:
+    return await store.candidates(
+        conn,
+        occurrence.source,
+        integration_id=occurrence.integration_id,
+        event_type=occurrence.event_type,
+        created_before=occurrence.at,
+    )
 
 
 async def _fire(
