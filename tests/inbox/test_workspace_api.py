@@ -163,6 +163,12 @@ async def test_bad_input_changes_nothing_and_leaks_nothing(platform: Platform) -
     assert bad_schema.json()["error"]["code"] == "tentacle.object_schema_invalid"
     assert (await ada.ok("GET", "/api/v1/workspace/types/note"))["json_schema"] is None
 
+    # A body over the limit is refused before it is read.
+    huge = {"type": "note", "data": {"text": "x" * (2 * 1024 * 1024)}}
+    too_big = await ada.http.post("/api/v1/workspace/objects", json=huge)
+    assert too_big.status_code == 413
+    assert too_big.json()["error"]["code"] == "inbox.body_too_large"
+
     # Nothing changed through all that.
     still = await ada.ok("GET", f"/api/v1/workspace/objects/{object_id}")
     assert still["version"] == 1

@@ -47,7 +47,7 @@ async def _allowed(
     await authorize(inbox, principal, action, "memory", key, source_ip=client_ip(request))
 
 
-@router.get("")
+@router.get("", response_model=m.MemoryHitsV1)
 async def search_memories(
     principal: PrincipalDep,
     inbox: InboxDep,
@@ -69,7 +69,7 @@ async def search_memories(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_SEARCH, payload))
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=m.MemoryV1)
 async def store_memory(
     body: NewMemory, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -79,7 +79,7 @@ async def store_memory(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_STORE, payload))
 
 
-@router.get("/{key:path}/history")
+@router.get("/{key:path}/history", response_model=m.MemoryHistoryV1)
 async def memory_history(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -89,7 +89,7 @@ async def memory_history(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_HISTORY, payload))
 
 
-@router.post("/{key:path}/restore")
+@router.post("/{key:path}/restore", response_model=m.MemoryV1)
 async def restore_memory(
     key: Key, body: Restore, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -99,7 +99,7 @@ async def restore_memory(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_RESTORE, payload))
 
 
-@router.get("/{key:path}")
+@router.get("/{key:path}", response_model=m.MemoryV1)
 async def get_memory(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -107,7 +107,7 @@ async def get_memory(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_GET, m.GetMemoryV1(key=key)))
 
 
-@router.delete("/{key:path}")
+@router.delete("/{key:path}", response_model=m.MemoryDeletedV1)
 async def forget_memory(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:

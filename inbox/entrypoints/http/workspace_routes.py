@@ -70,14 +70,14 @@ async def _allowed(
 
 
 # ---------------------------------------------------------------------- types
-@router.get("/types")
+@router.get("/types", response_model=o.ObjectTypesV1)
 async def list_types(principal: PrincipalDep, inbox: InboxDep, request: Request) -> dict[str, Any]:
     """The organisation's object types: each with its schema (or null) and object count."""
     await _allowed(inbox, principal, request, "tentacle.object_type.list", "object_type", None)
     return dump(await ask_workspace(inbox, principal, o.OBJECT_TYPE_LIST, o.ListObjectTypesV1()))
 
 
-@router.get("/types/{type_name}")
+@router.get("/types/{type_name}", response_model=o.ObjectSchemaV1)
 async def get_type(
     type_name: TypeName, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -86,7 +86,7 @@ async def get_type(
     return dump(await ask_workspace(inbox, principal, o.OBJECT_SCHEMA_GET, payload))
 
 
-@router.put("/types/{type_name}")
+@router.put("/types/{type_name}", response_model=o.ObjectSchemaV1)
 async def put_type(
     type_name: TypeName,
     body: SchemaBody,
@@ -125,7 +125,7 @@ async def query_page(
     return dump(await ask_workspace(inbox, principal, o.OBJECT_QUERY, payload))
 
 
-@router.get("/objects")
+@router.get("/objects", response_model=o.ObjectPageV1)
 async def list_objects(
     principal: PrincipalDep,
     inbox: InboxDep,
@@ -149,7 +149,7 @@ async def list_objects(
     return await query_page(inbox, principal, request, query)
 
 
-@router.post("/objects/query")
+@router.post("/objects/query", response_model=o.ObjectPageV1)
 async def query_objects(
     body: ObjectQuery, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -157,7 +157,7 @@ async def query_objects(
     return await query_page(inbox, principal, request, body)
 
 
-@router.get("/search")
+@router.get("/search", response_model=o.ObjectHitsV1)
 async def search_objects(
     principal: PrincipalDep,
     inbox: InboxDep,
@@ -172,7 +172,7 @@ async def search_objects(
     return dump(await ask_workspace(inbox, principal, o.OBJECT_SEARCH, payload))
 
 
-@router.post("/objects", status_code=201)
+@router.post("/objects", status_code=201, response_model=o.ObjectV1)
 async def create_object(
     body: NewObject, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -181,7 +181,7 @@ async def create_object(
     return dump(await ask_workspace(inbox, principal, o.OBJECT_CREATE, payload))
 
 
-@router.get("/objects/{object_id}")
+@router.get("/objects/{object_id}", response_model=o.ObjectV1)
 async def get_object(
     object_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -190,7 +190,7 @@ async def get_object(
     return dump(await ask_workspace(inbox, principal, o.OBJECT_GET, payload))
 
 
-@router.patch("/objects/{object_id}")
+@router.patch("/objects/{object_id}", response_model=o.ObjectV1)
 async def update_object(
     object_id: SubjectToken,
     body: ObjectChanges,
@@ -204,7 +204,7 @@ async def update_object(
     return dump(await ask_workspace(inbox, principal, o.OBJECT_UPDATE, payload))
 
 
-@router.delete("/objects/{object_id}")
+@router.delete("/objects/{object_id}", response_model=o.ObjectDeletedV1)
 async def delete_object(
     object_id: SubjectToken,
     principal: PrincipalDep,
