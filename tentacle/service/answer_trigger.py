@@ -45,6 +45,10 @@ async def answer_fired_task(deps: TriggerDeps, event: TaskEventV1) -> bool:
     """Whether an answer was staged now for the task this lifecycle event ended."""
     if event.kind not in FINISHED:
         return False
+    # Most tasks were not started by a trigger: one autocommit read says so, without locking.
+    async with deps.db.statement(org_id=event.org_id) as peek:
+        if not await store.is_fired_task(peek.conn, event.task_id):
+            return False
     async with deps.db.transaction(org_id=event.org_id) as tx:
         fire = await store.fire_of_task(tx.conn, event.task_id)
         if fire is None or fire["responded_at"] is not None:
