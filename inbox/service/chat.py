@@ -36,7 +36,7 @@ from contracts.tentacle.chat import (
 )
 from inbox.adapters.tables import conversations, messages
 from inbox.domain.chat import ApprovalNotPending, ChatKind, ChatMessageConflict
-from inbox.domain.errors import NotFound
+from inbox.domain.errors import InboxError, NotFound
 from inbox.domain.messages import MessageKind
 from inbox.service import feed
 from inbox.service.auth import Principal
@@ -178,6 +178,16 @@ async def history(inbox: Inbox, principal: Principal, conversation_id: str) -> C
     return await _ask(
         inbox, principal, CHAT_HISTORY, GetChatHistoryV1(conversation_id=conversation_id)
     )
+
+
+async def streaming_reply(inbox: Inbox, principal: Principal, conversation_id: str) -> str | None:
+    """The reply Flux is typing in the conversation, if any (for a page's Stop button)."""
+    try:
+        state = await history(inbox, principal, conversation_id)
+    except InboxError:
+        return None  # no chat here, or tentacle busy: the page shows without it
+    running = [r.reply_id for r in state.replies if r.status is ReplyStatus.RUNNING]
+    return running[-1] if running else None
 
 
 async def respond(

@@ -26,7 +26,7 @@ def tentacle_overrides(llm_stub: OpenAIStub) -> dict[str, Any]:
 async def test_stop_cancels_a_reply_mid_stream_and_the_conversation_carries_on(
     platform: Platform, browser: Browser, llm_stub: OpenAIStub
 ) -> None:
-    words = " ".join(f"word{i}" for i in range(300))
+    words = " ".join(f"word{i}" for i in range(400))
     llm_stub.enqueue(
         Scripted(text="Hi there."),
         Scripted(text=words, word_delay=0.1),
@@ -56,9 +56,13 @@ async def test_stop_cancels_a_reply_mid_stream_and_the_conversation_carries_on(
     # The reply is drawn word by word while it streams.
     typing = page.locator(".message.chat_reply.streaming .body")
     await expect(typing).to_contain_text("word3")
-    assert "word299" not in await typing.inner_text()
+    assert "word399" not in await typing.inner_text()
     stop = page.get_by_role("button", name="Stop")
     await expect(stop).to_be_visible()
+    # A reload mid-reply: the page knows a reply is running, and carries on drawing it.
+    await page.reload()
+    await expect(stop).to_be_visible()
+    await expect(typing).to_have_count(1)
     await stop.click()
 
     stopped = page.locator('.message.chat_reply[data-status="cancelled"] .body')
@@ -66,7 +70,7 @@ async def test_stop_cancels_a_reply_mid_stream_and_the_conversation_carries_on(
     await expect(stop).to_be_hidden()
     kept = await stopped.inner_text()
     assert kept.startswith("word0 word1 word2 word3")
-    assert "word299" not in kept
+    assert "word399" not in kept
     await expect(page.locator(".message.chat_reply.streaming")).to_have_count(0)
 
     # The conversation carries on, and a reload shows the same thread.

@@ -363,6 +363,7 @@ async def thread_page(request: Request, conversation_id: str) -> Response:
         conversation=conversation,
         messages=messages,
         tasks=tasks,
+        streaming=await chat.streaming_reply(inbox, principal, conversation_id),
     )
 
 

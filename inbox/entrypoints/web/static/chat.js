@@ -120,6 +120,7 @@ function chatMessage(list, message) {
     return true;
   }
   if (message.kind === "chat_reply" || message.kind === "chat_error") {
+    finished.add(d.reply_id);
     const bubble = list.querySelector(`li.streaming[data-reply="${d.reply_id}"]`);
     if (bubble) bubble.remove();  // the lasting text replaces what was drawn live
     replyEnded(d.reply_id);
@@ -129,6 +130,7 @@ function chatMessage(list, message) {
 }
 
 const replies = new Map();  // reply id -> { deltas: Map(seq -> text), bubble }
+const finished = new Set();  // replies that ended for good: a late copy of a delta draws nothing
 
 function stopButton() { return document.getElementById("stop"); }
 
@@ -167,6 +169,7 @@ function drawDeltas(state) {
 function chatEvent(list, event) {
   const detail = event.detail;
   if (event.kind === "started" || event.kind === "delta") {
+    if (finished.has(event.reply_id)) return;
     const state = bubbleOf(list, event);
     if (event.kind === "started" && detail.discard_after_seq !== null && detail.discard_after_seq !== undefined) {
       for (const seq of [...state.deltas.keys()]) if (seq > detail.discard_after_seq) state.deltas.delete(seq);
@@ -188,13 +191,18 @@ function chatEvent(list, event) {
     data: { ...lasting.data, status: event.kind === "done" ? "complete" : "cancelled" } });
   if (event.kind === "error") Object.assign(lasting, { kind: "chat_error", body: detail.error.message,
     data: { ...lasting.data, code: detail.error.code } });
+  const state = replies.get(event.reply_id);
+  const bubble = state && state.bubble && state.bubble.isConnected ? state.bubble : null;
   if (!lasting.kind || document.getElementById(`m-${lasting.message_id}`)) {
+    if (["done", "cancelled", "error"].includes(event.kind)) {
+      finished.add(event.reply_id);
+      if (bubble) bubble.remove();  // the thread message is there already
+    }
     if (["approval_needed", "done", "cancelled", "error"].includes(event.kind)) replyEnded(event.reply_id);
     return;
   }
-  const state = replies.get(event.reply_id);
-  const bubble = state && state.bubble && state.bubble.isConnected ? state.bubble : null;
   if (lasting.kind === "chat_reply" || lasting.kind === "chat_error") {
+    finished.add(event.reply_id);
     if (bubble) bubble.remove();
     replyEnded(event.reply_id);
     insertMessage(list, lasting);
