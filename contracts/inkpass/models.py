@@ -43,6 +43,7 @@ from contracts.inkpass.types import (
     SessionId,
     ShortText,
     SourceIp,
+    TimeZone,
     TokenKind,
     TotpCode,
     UserAgent,
@@ -271,6 +272,30 @@ class ListOrgsV1(ContractModel):
 
 class OrgListV1(ContractModel):
     orgs: list[OrgMembershipV1]
+
+
+class OrgSettingsV1(ContractModel):
+    """An organisation's settings, as every member sees them."""
+
+    org_id: OrgId
+    name: str
+    timezone: str = Field(
+        description="IANA zone: what 'tomorrow' and 'at 9' mean for the org; its schedules run "
+        "in it unless they name their own."
+    )
+    version: int = Field(ge=1, description="Grows with every change; the latest one wins.")
+
+
+class GetOrgSettingsV1(ContractModel):
+    access_token: BearerToken
+
+
+class UpdateOrgSettingsV1(ContractModel):
+    """Change the signed-in org's settings; fields left null keep their value."""
+
+    access_token: BearerToken
+    name: OrgName | None = None
+    timezone: TimeZone | None = None
 
 
 class InviteMemberV1(ContractModel):
@@ -617,6 +642,7 @@ class AuditKind(StrEnum):
     ACCOUNT_DELETED = "account_deleted"
     OAUTH_LINKED = "oauth_linked"
     ORG_CREATED = "org_created"
+    ORG_SETTINGS_CHANGED = "org_settings_changed"
     MEMBER_INVITED = "member_invited"
     MEMBER_JOINED = "member_joined"
     MEMBER_ROLE_CHANGED = "member_role_changed"

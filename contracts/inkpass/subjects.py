@@ -148,6 +148,20 @@ CREATE_ORG: Subject[m.CreateOrgV1, m.OrgMembershipV1] = _rpc(
 LIST_ORGS: Subject[m.ListOrgsV1, m.OrgListV1] = _rpc(
     "org", "list", m.ListOrgsV1, m.OrgListV1, "The organisations the user belongs to."
 )
+GET_ORG_SETTINGS: Subject[m.GetOrgSettingsV1, m.OrgSettingsV1] = _rpc(
+    "org",
+    "settings_get",
+    m.GetOrgSettingsV1,
+    m.OrgSettingsV1,
+    "The signed-in organisation's settings (name, time zone); any member.",
+)
+UPDATE_ORG_SETTINGS: Subject[m.UpdateOrgSettingsV1, m.OrgSettingsV1] = _rpc(
+    "org",
+    "settings_update",
+    m.UpdateOrgSettingsV1,
+    m.OrgSettingsV1,
+    "Rename the signed-in organisation or change its time zone (inkpass.org.update).",
+)
 INVITE_MEMBER: Subject[m.InviteMemberV1, m.InvitationV1] = _rpc(
     "member",
     "invite",
@@ -298,6 +312,13 @@ AUTHZ_CHANGED: Subject[m.AuthzChangedV1, None] = event(
 ORG_CREATED: Subject[m.OrgCreatedV1, None] = event(
     SERVICE, "org", "created", m.OrgCreatedV1, summary="An organisation was created."
 )
+ORG_SETTINGS_CHANGED: Subject[m.OrgSettingsV1, None] = event(
+    SERVICE,
+    "org",
+    "settings_changed",
+    m.OrgSettingsV1,
+    summary="An organisation's name or time zone changed (the latest version wins).",
+)
 MEMBER_CHANGED: Subject[m.MemberChangedV1, None] = event(
     SERVICE,
     "member",
@@ -343,6 +364,8 @@ RPCS: tuple[Subject[Any, Any], ...] = (
     DISABLE_USER,
     ENABLE_USER,
     CREATE_ORG,
+    GET_ORG_SETTINGS,
+    UPDATE_ORG_SETTINGS,
     LIST_ORGS,
     INVITE_MEMBER,
     ACCEPT_INVITATION,
@@ -371,6 +394,7 @@ EVENTS: tuple[Subject[Any, Any], ...] = (
     API_KEY_REVOKED,
     AUTHZ_CHANGED,
     ORG_CREATED,
+    ORG_SETTINGS_CHANGED,
     MEMBER_CHANGED,
     ORG_AUDIT_RECORDED,
     ACCOUNT_AUDIT_RECORDED,

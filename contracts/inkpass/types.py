@@ -159,3 +159,19 @@ class TokenKind(StrEnum):
     ACCESS = "access"
     REFRESH = "refresh"
     MFA = "mfa"
+
+
+def _known_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(value)
+    except (ValueError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError("unknown IANA time zone") from None
+    return value
+
+
+TimeZone = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_known_zone)
+]
+"""An IANA time zone name (e.g. 'Europe/Paris'), checked against the zone database."""

@@ -38,3 +38,36 @@ async def bump_epoch(session: AsyncSession, org_id: str) -> int:
         .returning(orgs.c.authz_epoch)
     )
     return int(result.scalar_one())
+
+
+@dataclass(frozen=True)
+class OrgSettings:
+    id: str
+    name: str
+    timezone: str
+    version: int
+
+
+_SETTINGS = (orgs.c.id, orgs.c.name, orgs.c.timezone, orgs.c.settings_version)
+
+
+async def settings(session: AsyncSession, org_id: str) -> OrgSettings | None:
+    row = (await session.execute(select(*_SETTINGS).where(orgs.c.id == org_id))).first()
+    return OrgSettings(*row) if row is not None else None
+
+
+async def change_settings(
+    session: AsyncSession, org_id: str, *, name: str | None, timezone: str | None
+) -> OrgSettings:
+    """Apply the given fields and bump the version (one statement: concurrent changes queue)."""
+    values: dict[str, object] = {"settings_version": orgs.c.settings_version + 1}
+    if name is not None:
+        values["name"] = name
+    if timezone is not None:
+        values["timezone"] = timezone
+    row = (
+        await session.execute(
+            update(orgs).where(orgs.c.id == org_id).values(**values).returning(*_SETTINGS)
+        )
+    ).one()
+    return OrgSettings(*row)

@@ -59,6 +59,9 @@ orgs = Table(
     _created(),
     # Bumped whenever roles, attributes or policies change: cached decisions name their epoch.
     Column("authz_epoch", BigInteger, nullable=False, server_default=text("0")),
+    Column("timezone", Text, nullable=False, server_default=text("'UTC'")),
+    # Bumped with every settings change, so whoever keeps a copy applies only the latest.
+    Column("settings_version", Integer, nullable=False, server_default=text("1")),
 )
 
 users = Table(

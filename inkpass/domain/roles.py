@@ -27,6 +27,7 @@ class Actions:
     POLICY_WRITE: Final = "inkpass.policy.write"
     POLICY_LIST: Final = "inkpass.policy.list"
     AUDIT_READ: Final = "inkpass.audit.inspect"
+    ORG_UPDATE: Final = "inkpass.org.update"
 
 
 @dataclass(frozen=True)

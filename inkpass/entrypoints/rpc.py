@@ -38,6 +38,7 @@ from inkpass.service.list_policies import list_policies
 from inkpass.service.login import login
 from inkpass.service.login_with_otp import login_with_otp
 from inkpass.service.logout import logout
+from inkpass.service.org_settings import get_org_settings, update_org_settings
 from inkpass.service.put_policy import put_policy
 from inkpass.service.refresh_session import refresh_session
 from inkpass.service.regenerate_backup_codes import regenerate_backup_codes
@@ -85,6 +86,8 @@ _USE_CASES: list[tuple[Subject[Any, Any], UseCase[Any, Any], int]] = [
     (s.DELETE_ACCOUNT, delete_account, _ARGON2_BOUND),
     (s.CREATE_ORG, create_org, 64),
     (s.LIST_ORGS, list_orgs, 64),
+    (s.GET_ORG_SETTINGS, get_org_settings, 64),
+    (s.UPDATE_ORG_SETTINGS, update_org_settings, 64),
     (s.INVITE_MEMBER, invite_member, 64),
     (s.ACCEPT_INVITATION, accept_invitation, 64),
     (s.LIST_MEMBERS, list_members, 64),
