@@ -4,6 +4,9 @@ Its own nats-server and PostgreSQL (fsync on), `python -m tentacle` as a separat
 driven over the bus like any caller, with one organisation holding 100,000 objects of five
 types (events, contacts, notes, projects and a custom `ticket` type):
 
+* the types declare the fields they are ordered and range-filtered by as indexed (`"x-index":
+  true` in their schemas: an event's `start`, a contact's `name`), as a user would, before the
+  objects arrive;
 * `insert_per_s`: bulk inserts of 500 objects, two requests in flight (each object validated,
   indexed, and announced by an event through the outbox);
 * `filter_p50_ms` / `filter_p99_ms`: a mix of filtered, ordered pages of 50 (equality on a
@@ -37,9 +40,11 @@ from contracts.tentacle.memory import MEMORY_SEARCH, MEMORY_STORE, SearchMemoryV
 from contracts.tentacle.objects import (
     OBJECT_BULK_INSERT,
     OBJECT_QUERY,
+    OBJECT_SCHEMA_PUT,
     OBJECT_SEARCH,
     BulkInsertObjectsV1,
     NewObjectV1,
+    PutObjectSchemaV1,
     QueryObjectsV1,
     SearchObjectsV1,
 )
@@ -111,6 +116,19 @@ def make_object(rng: random.Random, words: list[str], i: int) -> NewObjectV1:
         return NewObjectV1(type="project", data=data)
     data = {"title": text(5), "priority": rng.randint(1, 5), "body": text(20)}
     return NewObjectV1(type="ticket", data=data, tags=["support"])
+
+
+SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "event": {"type": "object", "properties": {"start": {"type": "string", "x-index": True}}},
+    "contact": {"type": "object", "properties": {"name": {"type": "string", "x-index": True}}},
+}
+
+
+def indexed(object_type: str | None) -> list[tuple[str, ...]]:
+    schema = SCHEMAS.get(object_type or "")
+    if schema is None:
+        return []
+    return [(name,) for name, sub in schema["properties"].items() if sub.get("x-index")]
 
 
 def filter_query(rng: random.Random, words: list[str]) -> QueryObjectsV1:
@@ -217,6 +235,7 @@ async def pg_floor(url: str, requests: list[QueryObjectsV1]) -> tuple[list[float
                 order=Order.parse(request.order_by),
                 limit=request.limit,
                 cursor=None,
+                indexed=indexed(request.type),
             )
             began = time.perf_counter()
             await conn.fetch(sql, *params)
@@ -256,6 +275,14 @@ async def run() -> dict[str, Any]:
         )
         try:
             await _wait_healthy(bus, proc)
+            for object_type, schema in SCHEMAS.items():
+                await bus.request(
+                    OBJECT_SCHEMA_PUT,
+                    PutObjectSchemaV1(type=object_type, json_schema=schema),
+                    org_id=ORG,
+                    actor=USER,
+                    timeout=60,
+                )
             insert_per_s = await insert_all(bus, rng, words)
             admin = await asyncpg.connect(pg.url(database_name("bench", "tentacle")))
             await admin.execute("VACUUM ANALYZE workspace_objects")

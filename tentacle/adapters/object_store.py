@@ -61,7 +61,8 @@ _PUT_SCHEMA: Final = """
 _DROP_SCHEMA: Final = "DELETE FROM workspace_object_types WHERE org_id = $1 AND type = $2"
 _LIMITS: Final = """
     SELECT set_config('statement_timeout', $1, true),
-           set_config('plan_cache_mode', 'force_custom_plan', true)
+           set_config('plan_cache_mode', 'force_custom_plan', true),
+           (SELECT json_schema FROM workspace_object_types WHERE org_id = $2 AND type = $3)
 """
 
 MAX_REPLY_BYTES: Final = 768 * 1024
@@ -170,10 +171,15 @@ async def put_schema(
         await conn.execute(_PUT_SCHEMA, org_id, object_type, schema)
 
 
-async def limit_statement(conn: Conn, timeout_ms: int) -> None:
+async def limit_statement(
+    conn: Conn, timeout_ms: int, org_id: str | None = None, object_type: str | None = None
+) -> dict[str, Any] | None:
     """Bound this transaction's statements, and plan them for their actual values (a filter's
-    selectivity depends on them; the pool's default is generic plans)."""
-    await conn.execute(_LIMITS, str(timeout_ms))
+    selectivity depends on them; the pool's default is generic plans). Returns the schema of
+    `object_type` if it has one, read in the same round trip."""
+    row = await conn.fetchrow(_LIMITS, str(timeout_ms), org_id, object_type)
+    schema: dict[str, Any] | None = row[2]
+    return schema
 
 
 # ---------------------------------------------------------------------- pages

@@ -9,6 +9,9 @@ Writers of the type wait while the check runs (see `object_type_locks`), so none
 
 Fields the schema marks `"x-index": true` get expression indexes; they are built (or dropped)
 after the schema is saved and before the reply, so a query right after the reply can use them.
+Should a build fail (or the service stop midway), the schema is in force already and the reply
+is the error; putting the same schema again finishes the indexes (every step is idempotent).
+Queries stay correct without them, only slower.
 """
 
 from __future__ import annotations

@@ -34,12 +34,15 @@ from tentacle.service.deps import Deps, require_org
 
 
 @asynccontextmanager
-async def _bounded(deps: Deps, org_id: str) -> AsyncIterator[Any]:
+async def _bounded(
+    deps: Deps, org_id: str, object_type: str | None = None
+) -> AsyncIterator[tuple[Any, list[tuple[str, ...]]]]:
+    """A bounded transaction, and the fields `object_type` indexes."""
     timeout_ms = deps.settings.workspace_query_timeout_ms
     try:
         async with deps.db.transaction(org_id=org_id) as tx:
-            await object_store.limit_statement(tx.conn, timeout_ms)
-            yield tx.conn
+            schema = await object_store.limit_statement(tx.conn, timeout_ms, org_id, object_type)
+            yield tx.conn, [tuple(p) for p in indexed_paths(schema)]
     except (asyncpg.QueryCanceledError, DatabaseTimeout):  # the pool translates the former
         raise WorkspaceError(
             E.QUERY_TIMEOUT, f"the query ran longer than {timeout_ms} ms; narrow it"
@@ -60,11 +63,7 @@ async def get_object(deps: Deps, request: GetObjectV1, meta: Meta) -> ObjectV1:
 async def find_page(deps: Deps, org_id: str, request: QueryObjectsV1) -> Page:
     try:
         order = Order.parse(request.order_by)
-        async with _bounded(deps, org_id) as conn:
-            indexed: list[tuple[str, ...]] = []
-            if request.type is not None and (request.where or order.path is not None):
-                schema = await object_store.schema_of(conn, org_id, request.type)
-                indexed = [tuple(p) for p in indexed_paths(schema)]
+        async with _bounded(deps, org_id, request.type) as (conn, indexed):
             return await object_store.query(
                 conn,
                 org_id,
@@ -96,7 +95,7 @@ async def search_objects(deps: Deps, request: SearchObjectsV1, meta: Meta) -> Ob
     org_id = require_org(meta)
     if "\x00" in request.query:
         raise WorkspaceError(E.FILTER_INVALID, "the search text contains NUL")
-    async with _bounded(deps, org_id) as conn:
+    async with _bounded(deps, org_id) as (conn, _):
         rows = await object_store.search(
             conn,
             org_id,
