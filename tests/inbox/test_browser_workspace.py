@@ -90,7 +90,9 @@ async def test_types_objects_filter_search_and_edit_by_keyboard(
     await expect(page.locator("#objects .snippet")).to_contain_text("Acme")
 
     # Edit: a number that is not one is refused and nothing changes; then a real change.
-    await page.locator("#objects tbody a").first.click()
+    await page.locator("body").press("j")  # j focuses the first row's link, Enter opens it
+    await expect(page.locator("#objects tbody a").first).to_be_focused()
+    await page.keyboard.press("Enter")
     await expect(page.get_by_label("name (required)")).to_have_value("Ada")
     await expect(page.get_by_label("active")).to_be_checked()
     await page.get_by_label("Other fields (JSON)").fill("[1]")
