@@ -49,7 +49,10 @@ async def put_object_schema(deps: Deps, request: PutObjectSchemaV1, meta: Meta) 
                     f"an organisation may index at most {MAX_PER_ORG} fields across its types"
                     f" (this schema would make it {total})",
                 )
-        if schema is not None:
+        current = await object_store.schema_of(tx.conn, org_id, request.type)
+        # The schema in force holds for every object already (writes and this check keep it
+        # so): setting it again, as after a failed index build, needs no second look.
+        if schema is not None and schema != current:
             await _refuse_if_objects_break(tx.conn, org_id, request.type, schema)
         await object_store.put_schema(tx.conn, org_id, request.type, schema)
     await object_indexes.reconcile(deps.db, org_id, request.type)
