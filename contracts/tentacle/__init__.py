@@ -41,7 +41,7 @@ from contracts.tentacle.plans import (
     PlanV1,
     Risk,
 )
-from contracts.tentacle.schedules import SCHEDULE_SUBJECTS
+from contracts.tentacle.schedules import SCHEDULE_CONSUMERS, SCHEDULE_SUBJECTS
 from contracts.tentacle.streams import ALL_CONSUMERS, ALL_STREAMS
 from contracts.tentacle.subjects import (
     ALL,
@@ -111,3 +111,6 @@ __all__ = [
 SUBJECTS = (*SUBJECTS, *CHAT_SUBJECTS)
 STREAMS = (*STREAMS, *CHAT_STREAMS)
 CONSUMERS = (*CONSUMERS, *CHAT_CONSUMERS)
+
+# Schedules keep the org's time zone (schedules.py).
+CONSUMERS = (*CONSUMERS, *SCHEDULE_CONSUMERS)

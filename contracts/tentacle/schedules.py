@@ -17,16 +17,20 @@ at creation with `tentacle.schedule_never_fires`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from contracts.envelope import Actor
 from contracts.ids import OrgId, SubjectToken
+from contracts.inkpass.streams import EVENTS_STREAM as INKPASS_EVENTS
+from contracts.inkpass.subjects import ORG_SETTINGS_CHANGED
 from contracts.model import ContractModel
+from contracts.streams import Consumer, DeliverPolicy
 from contracts.subject import Subject, rpc
+from contracts.tentacle.streams import PATIENT_BACKOFF
 from contracts.tentacle.subjects import SERVICE
 
 Goal = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
@@ -50,7 +54,11 @@ class CreateScheduleV1(ContractModel):
     goal: Goal
     cron: Cron | None = Field(default=None, description="e.g. '0 9 * * 1-5' or '@daily'.")
     interval_seconds: Interval | None = None
-    timezone: TimeZoneName = Field(default="UTC", description="IANA name: the org's zone.")
+    timezone: TimeZoneName | None = Field(
+        default=None,
+        description="IANA name; None: the org's time zone (inkpass org settings), followed "
+        "when the org changes it.",
+    )
     start_at: AwareDatetime | None = Field(
         default=None, description="No run before this; an interval counts from it (now if unset)."
     )
@@ -69,7 +77,12 @@ class UpdateScheduleV1(ContractModel):
     goal: Goal | None = None
     cron: Cron | None = None
     interval_seconds: Interval | None = None
-    timezone: TimeZoneName | None = None
+    timezone: TimeZoneName | None = Field(
+        default=None, description="A zone of its own: it stops following the org's."
+    )
+    follow_org_zone: bool | None = Field(
+        default=None, description="True: run in the org's time zone again, and follow it."
+    )
     missed: MissedPolicy | None = None
     max_catch_up: int | None = Field(default=None, ge=1, le=100)
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
@@ -95,6 +108,9 @@ class ScheduleV1(ContractModel):
     cron: str | None = None
     interval_seconds: int | None = None
     timezone: str
+    follows_org_zone: bool = Field(
+        default=False, description="The zone is the org's, and moves when the org's does."
+    )
     start_at: datetime
     missed: MissedPolicy
     max_catch_up: int
@@ -151,3 +167,21 @@ SCHEDULE_SUBJECTS: tuple[Subject[Any, Any], ...] = (
     SCHEDULE_DISABLE,
     SCHEDULE_DELETE,
 )
+
+ORG_ZONES_CONSUMER: Final = Consumer(
+    durable="tentacle-org-zones",
+    service=SERVICE,
+    stream=INKPASS_EVENTS,
+    subject=ORG_SETTINGS_CHANGED,
+    description="Keep each org's time zone; move the schedules that follow it.",
+    ack_wait=timedelta(seconds=15),
+    max_deliver=10,
+    backoff=PATIENT_BACKOFF,
+    jitter=0.2,
+    concurrency=8,
+    # From the start: the zone of every org that ever changed it is needed, not only of
+    # those changing it from now on.
+    deliver_policy=DeliverPolicy.ALL,
+)
+
+SCHEDULE_CONSUMERS: tuple[Consumer[Any], ...] = (ORG_ZONES_CONSUMER,)

@@ -10,14 +10,15 @@ from contracts.tentacle.schedules import MissedPolicy, ScheduleV1
 from tentacle.adapters.pg import Conn
 
 _COLUMNS: Final = """
-    org_id, id, name, goal, cron, interval_seconds, timezone, start_at, missed, max_catch_up,
-    enabled, next_run_at, last_run_at, run_count, version, created_by, created_at, updated_at
+    org_id, id, name, goal, cron, interval_seconds, timezone, follows_org_zone, start_at, missed,
+    max_catch_up, enabled, next_run_at, last_run_at, run_count, version, created_by, created_at,
+    updated_at
 """
 _INSERT: Final = f"""
     INSERT INTO schedules (org_id, id, name, goal, cron, interval_seconds, timezone, start_at,
                            missed, max_catch_up, enabled, next_run_at, created_by, created_at,
-                           updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $14)
+                           updated_at, follows_org_zone)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $14, $15)
     RETURNING {_COLUMNS}
 """  # noqa: S608 - constant columns, bound values
 _GET: Final = f"SELECT {_COLUMNS} FROM schedules WHERE id = $1"  # noqa: S608
@@ -34,7 +35,7 @@ _SET_ENABLED: Final = f"""
 _UPDATE: Final = f"""
     UPDATE schedules SET name = $2, goal = $3, cron = $4, interval_seconds = $5, timezone = $6,
                          missed = $7, max_catch_up = $8, next_run_at = $9,
-                         version = version + 1, updated_at = $10
+                         version = version + 1, updated_at = $10, follows_org_zone = $11
      WHERE id = $1
     RETURNING {_COLUMNS}
 """  # noqa: S608 - constant columns, bound values
@@ -80,6 +81,7 @@ def _view(row: Any) -> ScheduleV1:
         cron=row["cron"],
         interval_seconds=row["interval_seconds"],
         timezone=row["timezone"],
+        follows_org_zone=row["follows_org_zone"],
         start_at=row["start_at"],
         missed=MissedPolicy(row["missed"]),
         max_catch_up=row["max_catch_up"],
@@ -111,6 +113,7 @@ async def insert_schedule(conn: Conn, s: ScheduleV1) -> ScheduleV1:
         s.next_run_at,
         s.created_by.model_dump(mode="json"),
         s.created_at,
+        s.follows_org_zone,
     )
     await set_timer(conn, s.schedule_id, s.org_id, s.next_run_at)
     return _view(row)
@@ -148,9 +151,42 @@ async def save_schedule(conn: Conn, s: ScheduleV1, *, at: datetime) -> ScheduleV
         s.max_catch_up,
         s.next_run_at,
         at,
+        s.follows_org_zone,
     )
     await set_timer(conn, s.schedule_id, s.org_id, s.next_run_at)
     return _view(row)
+
+
+_ZONE: Final = "SELECT timezone FROM org_zones WHERE org_id = $1"
+_KEEP_ZONE: Final = """
+    INSERT INTO org_zones (org_id, timezone, version, updated_at) VALUES ($1, $2, $3, now())
+    ON CONFLICT (org_id) DO UPDATE
+       SET timezone = excluded.timezone, version = excluded.version, updated_at = now()
+     WHERE org_zones.version < excluded.version
+    RETURNING timezone
+"""
+_FOLLOWERS: Final = f"""
+    SELECT {_COLUMNS} FROM schedules WHERE org_id = $1 AND follows_org_zone AND timezone <> $2
+     ORDER BY id FOR UPDATE
+"""  # noqa: S608 - constant columns, bound values
+
+DEFAULT_ZONE: Final = "UTC"
+"""An org whose settings never changed is in inkpass's default zone."""
+
+
+async def org_zone(conn: Conn, org_id: str) -> str:
+    found = await conn.fetchval(_ZONE, org_id)
+    return str(found) if found is not None else DEFAULT_ZONE
+
+
+async def keep_org_zone(conn: Conn, org_id: str, timezone: str, version: int) -> bool:
+    """Record the org's zone at `version`; False when a later or equal version is known."""
+    return await conn.fetchval(_KEEP_ZONE, org_id, timezone, version) is not None
+
+
+async def zone_followers(conn: Conn, org_id: str, timezone: str) -> list[ScheduleV1]:
+    """The org's schedules that follow its zone and are not in `timezone` yet, locked."""
+    return [_view(r) for r in await conn.fetch(_FOLLOWERS, org_id, timezone)]
 
 
 async def delete_schedule(conn: Conn, schedule_id: str) -> bool:

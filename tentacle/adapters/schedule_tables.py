@@ -35,6 +35,7 @@ schedules = Table(
     Column("cron", Text),
     Column("interval_seconds", Integer),
     Column("timezone", Text, nullable=False),
+    Column("follows_org_zone", Boolean, nullable=False, server_default=text("false")),
     Column("start_at", DateTime(timezone=True), nullable=False),
     Column("missed", Text, nullable=False),
     Column("max_catch_up", Integer, nullable=False),
@@ -71,4 +72,21 @@ Index(
     "ix_schedule_timers_due",
     schedule_timers.c.due_at,
     postgresql_where=schedule_timers.c.due_at.isnot(None),
+)
+
+Index(
+    "ix_schedules_follows_org_zone",
+    schedules.c.org_id,
+    postgresql_where=schedules.c.follows_org_zone,
+)
+
+# Each org's time zone as inkpass last announced it (t0005); no row: UTC, inkpass's default.
+org_zones = Table(
+    "org_zones",
+    metadata,
+    Column("org_id", Text, nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("org_id", name="pk_org_zones"),
 )

@@ -1,8 +1,11 @@
-"""Bus handlers of scheduled tasks: the schedule RPCs (the sweep is a background loop)."""
+"""Bus handlers of scheduled tasks: the schedule RPCs and the org time zone they may follow
+(the sweep is a background loop)."""
 
 from __future__ import annotations
 
+from contracts.inkpass.models import OrgSettingsV1
 from contracts.tentacle.schedules import (
+    ORG_ZONES_CONSUMER,
     SCHEDULE_CREATE,
     SCHEDULE_DELETE,
     SCHEDULE_DISABLE,
@@ -18,12 +21,17 @@ from contracts.tentacle.schedules import (
     ScheduleV1,
     UpdateScheduleV1,
 )
-from shared.bus import Request, Router
+from shared.bus import Delivery, Request, Router
 from tentacle.service import manage_schedules as manage
+from tentacle.service.follow_org_zone import follow_org_zone
 from tentacle.service.trigger_deps import TriggerDeps
 
 
 def register(router: Router, deps: TriggerDeps) -> None:
+    @router.consumer(ORG_ZONES_CONSUMER)
+    async def org_settings_changed(settings: OrgSettingsV1, delivery: Delivery) -> None:
+        await follow_org_zone(deps, settings)
+
     @router.rpc(SCHEDULE_CREATE)
     async def create(request: CreateScheduleV1, req: Request) -> ScheduleV1:
         return await manage.create_schedule(deps, request, req.meta)

@@ -6,7 +6,7 @@ parses and names a time that comes, the interval is in range.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from contracts.envelope import Meta
 from contracts.ids import new_id
@@ -37,24 +37,57 @@ def _not_found(schedule_id: str) -> TriggerError:
     return TriggerError(TriggerErrorCode.SCHEDULE_NOT_FOUND, f"no schedule {schedule_id}")
 
 
+def rescheduled(changed: ScheduleV1, now: datetime) -> ScheduleV1:
+    """`changed` checked whole, carrying on from its next occurrence under its (new) rule."""
+    recurrence = recurrence_of(changed)
+    if not changed.enabled:
+        return changed
+    return changed.model_copy(
+        update={
+            "cron": recurrence.cron,
+            "next_run_at": recurrence.next_after(
+                max(now, changed.start_at) - timedelta(microseconds=1)
+            ),
+        }
+    )
+
+
 async def create_schedule(deps: TriggerDeps, request: CreateScheduleV1, meta: Meta) -> ScheduleV1:
     org_id = require_org(meta)
+    async with deps.db.transaction(org_id=org_id) as tx:
+        follows = request.timezone is None
+        timezone = request.timezone or await store.org_zone(tx.conn, org_id)
+        return await store.insert_schedule(
+            tx.conn, _new_schedule(deps, request, meta, org_id, timezone, follows=follows)
+        )
+
+
+def _new_schedule(
+    deps: TriggerDeps,
+    request: CreateScheduleV1,
+    meta: Meta,
+    org_id: str,
+    timezone: str,
+    *,
+    follows: bool,
+) -> ScheduleV1:
     now = deps.clock()
     start = request.start_at or now
     recurrence = Recurrence.parse(
         cron=request.cron,
         interval_seconds=request.interval_seconds,
-        timezone=request.timezone,
+        timezone=timezone,
         anchor=start,
     )
-    schedule = ScheduleV1(
+    return ScheduleV1(
         schedule_id=new_id(),
         org_id=org_id,
         name=request.name,
         goal=request.goal,
         cron=recurrence.cron,
         interval_seconds=request.interval_seconds,
-        timezone=request.timezone,
+        timezone=timezone,
+        follows_org_zone=follows,
         start_at=start,
         missed=request.missed,
         max_catch_up=request.max_catch_up,
@@ -68,8 +101,6 @@ async def create_schedule(deps: TriggerDeps, request: CreateScheduleV1, meta: Me
         created_at=now,
         updated_at=now,
     )
-    async with deps.db.transaction(org_id=org_id) as tx:
-        return await store.insert_schedule(tx.conn, schedule)
 
 
 async def get_schedule(deps: TriggerDeps, request: ScheduleRefV1, meta: Meta) -> ScheduleV1:
@@ -89,13 +120,24 @@ async def list_schedules(deps: TriggerDeps, request: ListSchedulesV1, meta: Meta
 
 
 async def update_schedule(deps: TriggerDeps, request: UpdateScheduleV1, meta: Meta) -> ScheduleV1:
-    given = request.model_dump(exclude={"schedule_id", "expected_version"})
+    given = request.model_dump(exclude={"schedule_id", "expected_version", "follow_org_zone"})
     changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
     if "cron" in changes:
         changes["interval_seconds"] = None
     elif "interval_seconds" in changes:
         changes["cron"] = None
-    async with deps.db.transaction(org_id=require_org(meta)) as tx:
+    if request.timezone is not None and request.follow_org_zone:
+        raise TriggerError(
+            TriggerErrorCode.SCHEDULE_INVALID,
+            "give a time zone of its own, or follow the org's, not both",
+        )
+    if request.timezone is not None or request.follow_org_zone is False:
+        changes["follows_org_zone"] = False
+    org_id = require_org(meta)
+    async with deps.db.transaction(org_id=org_id) as tx:
+        if request.follow_org_zone:
+            changes["follows_org_zone"] = True
+            changes["timezone"] = await store.org_zone(tx.conn, org_id)
         current = await store.get_schedule(tx.conn, request.schedule_id, for_update=True)
         if current is None:
             raise _not_found(request.schedule_id)
@@ -107,18 +149,8 @@ async def update_schedule(deps: TriggerDeps, request: UpdateScheduleV1, meta: Me
                 details={"version": current.version},
             )
         changed = ScheduleV1.model_validate({**current.model_dump(), **changes})
-        recurrence = recurrence_of(changed)
         now = deps.clock()
-        if changed.enabled:
-            changed = changed.model_copy(
-                update={
-                    "cron": recurrence.cron,
-                    "next_run_at": recurrence.next_after(
-                        max(now, changed.start_at) - timedelta(microseconds=1)
-                    ),
-                }
-            )
-        return await store.save_schedule(tx.conn, changed, at=now)
+        return await store.save_schedule(tx.conn, rescheduled(changed, now), at=now)
 
 
 async def enable_schedule(deps: TriggerDeps, request: ScheduleRefV1, meta: Meta) -> ScheduleV1:
