@@ -9,6 +9,10 @@ real nats-server and PostgreSQL started for the run; this process is every clien
   receipt, for every event at every stream.
 * task_create_per_s: authenticated `POST /api/v1/tasks` (bearer token, authorised by inkpass,
   created by tentacle) from concurrent keep-alive connections, while the streams stay open.
+* creates_event_to_client: during those creations, tentacle's own lifecycle events (several per
+  task, as fast as tasks are created) at every stream, measured from the event's time in
+  tentacle (its transaction, before its outbox publishes it), so it includes tentacle's outbox.
+  Kept apart from event_to_client, whose events are stamped at publication.
 * event_to_feed: the part of event_to_client spent before the projection appended the entry
   (consumer delivery and the projection's transaction).
 * rss_mib: the inbox process's resident memory with every stream open, after the events.
@@ -64,6 +68,8 @@ class Stream:
     def __init__(self) -> None:
         self.latencies: list[float] = []
         self.appended: list[float] = []
+        self.during_creates: list[float] = []
+        self.creating = False
         self.events = 0
         self.refused = 0
 
@@ -96,7 +102,10 @@ class Stream:
                 while at >= 0:
                     start = at + len(_SOURCE)
                     stamp = chunk[start : chunk.find(b'"', start)].decode()
-                    if stamp.startswith("20"):
+                    if stamp.startswith("20") and self.creating:
+                        sent = datetime.fromisoformat(stamp).timestamp()
+                        self.during_creates.append((now - sent) * 1000)
+                    elif stamp.startswith("20"):
                         sent = datetime.fromisoformat(stamp).timestamp()
                         self.latencies.append((now - sent) * 1000)
                         # The entry's own time: when the projection appended it.
@@ -246,7 +255,10 @@ async def run() -> dict[str, float | int | str]:
             rss = psutil.Process(inbox_proc.pid).memory_info().rss / (1024 * 1024)
             delivered = sum(s.events for s in streams)
 
+            for stream in streams:
+                stream.creating = True
             create_rate = await create_tasks(port, token)
+            await asyncio.sleep(2.0)  # the last creations' events, still on their way
 
             for task in tasks:
                 task.cancel()
@@ -255,6 +267,7 @@ async def run() -> dict[str, float | int | str]:
 
     latencies = [x for s in streams for x in s.latencies]
     appended = [x for s in streams for x in s.appended]
+    during_creates = [x for s in streams for x in s.during_creates] or [0.0]
     p50 = percentile(latencies, 50)
     p99 = percentile(latencies, 99)
     floor_p50 = percentile(floor, 50)
@@ -270,6 +283,8 @@ async def run() -> dict[str, float | int | str]:
         "event_to_feed_p50_ms": round(percentile(appended, 50), 3),
         "event_to_feed_p99_ms": round(percentile(appended, 99), 3),
         "task_create_per_s": round(create_rate, 1),
+        "creates_event_to_client_p50_ms": round(percentile(during_creates, 50), 3),
+        "creates_event_to_client_p99_ms": round(percentile(during_creates, 99), 3),
         "rss_mib": round(rss, 1),
         "nats_floor_p50_ms": round(floor_p50, 4),
         "nats_floor_p99_ms": round(floor_p99, 4),

@@ -45,10 +45,11 @@ LIFECYCLE_CONSUMER = Consumer(
         timedelta(minutes=2),
     ),
     jitter=0.2,
-    # Few at a time: a task's events then reach the feed close to their order; the projection
-    # itself does not depend on order (see inbox.service.project).
+    # Deliveries in flight together are projected in one transaction, a task's events in their
+    # order (see inbox.service.projector): room for many lets a burst become a few batches.
+    # The projection itself does not depend on order (see inbox.service.project).
     max_ack_pending=1000,
-    concurrency=8,
+    concurrency=64,
 )
 
 CHAT_CONSUMER = Consumer(
