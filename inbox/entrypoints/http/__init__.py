@@ -13,6 +13,7 @@ from inbox.entrypoints.http import (
     files_routes,
     member_routes,
     memory_routes,
+    org_routes,
     stream_routes,
     task_routes,
     workspace_routes,
@@ -60,7 +61,7 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
     )
     for module in (auth_routes, task_routes, conversation_routes, stream_routes, files_routes):
         app.include_router(module.router)
-    for module in (workspace_routes, memory_routes, member_routes):
+    for module in (workspace_routes, memory_routes, member_routes, org_routes):
         app.include_router(module.router)
     app.include_router(pages.router)
     for module in (workspace_pages, memory_pages, files_pages, members_pages):
