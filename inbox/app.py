@@ -9,6 +9,7 @@ from inbox.domain.cursors import CursorCodec
 from inbox.domain.event_ids import EventIds
 from inbox.entrypoints import chat_consumers, consumers
 from inbox.entrypoints.http import chat_routes, install_http, new_http_app
+from inbox.entrypoints.web import chat_pages
 from inbox.service.chat_relay import ChatRelay
 from inbox.service.context import Inbox
 from inbox.service.live import Hub
@@ -47,6 +48,7 @@ def build_app(settings: InboxSettings) -> ServiceApp:
     consumers.register(router, inbox)
     chat_consumers.register(router, inbox)
     http.include_router(chat_routes.router)
+    http.include_router(chat_pages.router)
     install_http(http, inbox, hub)
 
     @service.on_start

@@ -238,3 +238,29 @@ async def test_an_email_waits_for_the_approve_button(
     await expect(page.locator(".chat-approval")).to_have_attribute("data-status", "approved")
     await expect(page.locator(".chat-approval .approve")).to_be_hidden()
     await context.close()
+
+
+async def test_without_javascript_the_forms_still_ask_and_approve(
+    platform: Platform, browser: Browser
+) -> None:
+    person = await platform.sign_up("plain")
+    context = await browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    await page.goto(platform.url + "/login")
+    await sign_in(page, person.email)
+    await page.get_by_label("Ask the agent").fill("Email bob@example.com: lunch is at one")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page).to_have_url(re.compile(r"/c/[0-9a-f-]+$"))
+
+    async def shown(selector: str) -> bool:
+        await page.reload()  # no live stream without a script: the page is read again
+        return await page.locator(selector).count() > 0
+
+    await wait_until(lambda: shown('.chat-approval[data-status="pending"]'))
+    await page.locator(".chat-approval").get_by_role("button", name="Approve").click()
+    await expect(page).to_have_url(re.compile(r"/c/[0-9a-f-]+$"))
+    await wait_until(lambda: shown('.chat-approval[data-status="approved"]'))
+    await wait_until(lambda: shown('.message.chat_reply[data-status="complete"]'))
+    await expect(final_reply(page)).to_contain_text("Sent for delivery")
+    await context.close()

@@ -91,7 +91,8 @@ function chatItem(message) {
     title.appendChild(chatEl("span", { class: "cp-status" }, d.status));
     card.appendChild(title);
     card.appendChild(chatEl("pre", { class: "cp-preview" }, `${d.approval.tool} ${JSON.stringify(d.approval.arguments, null, 2)}`));
-    const form = chatEl("form", { class: "cp-actions" });
+    const form = chatEl("form", { class: "cp-actions", method: "post",
+      action: `/c/${message.conversation_id}/approvals/${d.approval.approval_id}` });
     const label = chatEl("label", {}, "Feedback (optional) ");
     label.appendChild(chatEl("input", { name: "feedback", maxlength: "4000" }));
     form.appendChild(label);
