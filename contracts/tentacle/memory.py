@@ -148,6 +148,24 @@ class MemoryHitsV1(ContractModel):
     )
 
 
+class ListMemoriesV1(ContractModel):
+    """The memories the caller may read, most recently changed first, a page at a time;
+    optionally only of a tier, a topic, or with any of some tags."""
+
+    tier: MemoryTier | None = None
+    topic: Topic | None = None
+    tags: list[MemoryTag] = Field(default_factory=list, max_length=32)
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(
+        default=None, max_length=512, description="next_cursor of the previous page."
+    )
+
+
+class MemoryPageV1(ContractModel):
+    memories: list[MemoryV1]
+    next_cursor: str | None = None
+
+
 class BuildMemoryContextV1(ContractModel):
     """The memory block of an agent prompt: every core memory, then the archival ones most
     relevant to `query`, highest relevance first, within `token_budget` (deterministic)."""
@@ -192,6 +210,9 @@ MEMORY_DELETE = _memory_rpc("delete", DeleteMemoryV1, MemoryDeletedV1, "Forget a
 MEMORY_SEARCH = _memory_rpc(
     "search", SearchMemoryV1, MemoryHitsV1, "Ranked search by key, topic, tags, text, meaning."
 )
+MEMORY_LIST = _memory_rpc(
+    "list", ListMemoriesV1, MemoryPageV1, "Visible memories, most recently changed first, by page."
+)
 MEMORY_CONTEXT = _memory_rpc(
     "context", BuildMemoryContextV1, MemoryContextV1, "The memory block of an agent prompt."
 )
@@ -211,6 +232,7 @@ MEMORY_SUBJECTS: tuple[Subject[Any, Any], ...] = (
     MEMORY_RESTORE,
     MEMORY_DELETE,
     MEMORY_SEARCH,
+    MEMORY_LIST,
     MEMORY_CONTEXT,
     MEMORY_CHANGED,
 )

@@ -9,6 +9,7 @@ from contracts.tentacle.events import TaskEventV1
 from shared.bus import Delivery, Request, Router
 from tentacle.adapters.embeddings import embedder_from
 from tentacle.service import (
+    list_memories,
     object_schemas,
     object_types,
     read_memory,
@@ -90,6 +91,10 @@ def register(router: Router, deps: Deps, memory: MemoryDeps | None = None) -> No
     @router.rpc(m.MEMORY_SEARCH)
     async def search_memory(request: m.SearchMemoryV1, req: Request) -> m.MemoryHitsV1:
         return await read_memory.search_memory(memory, request, req.meta)
+
+    @router.rpc(m.MEMORY_LIST)
+    async def list_memory(request: m.ListMemoriesV1, req: Request) -> m.MemoryPageV1:
+        return await list_memories.list_memories(memory, request, req.meta)
 
     @router.rpc(m.MEMORY_CONTEXT)
     async def context(request: m.BuildMemoryContextV1, req: Request) -> m.MemoryContextV1:

@@ -46,12 +46,15 @@ async def test_store_search_list_history_restore_forget(platform: Platform) -> N
     assert second["version"] == 2
 
     listed = await ada.ok("GET", "/api/v1/memories")
-    assert {h["memory"]["key"] for h in listed["hits"]} == {"customer/acme:billing", "style"}
-    found = await ada.ok("GET", "/api/v1/memories", params={"text": "invoiced monthly"})
+    assert [mem["key"] for mem in listed["memories"]] == ["customer/acme:billing", "style"]
+    assert listed["next_cursor"] is None
+    found = await ada.ok("GET", "/api/v1/memory-search", params={"text": "invoiced monthly"})
     assert found["hits"][0]["memory"]["key"] == "customer/acme:billing"
     assert "text" in found["hits"][0]["matched"]
     core = await ada.ok("GET", "/api/v1/memories", params={"tier": "core"})
-    assert [h["memory"]["key"] for h in core["hits"]] == ["style"]
+    assert [mem["key"] for mem in core["memories"]] == ["style"]
+    by_key = await ada.ok("GET", "/api/v1/memory-search", params={"key": "style"})
+    assert [h["matched"] for h in by_key["hits"]] == [["key"]]
 
     got = await ada.ok("GET", "/api/v1/memories/customer/acme:billing")
     assert got["title"] == "Acme pays monthly"
@@ -69,6 +72,24 @@ async def test_store_search_list_history_restore_forget(platform: Platform) -> N
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "tentacle.memory_version_conflict"
 
+    # Pages, newest change first, each memory once.
+    for i in range(5):
+        await ada.ok(
+            "POST", "/api/v1/memories", 201, json={"key": f"n{i}", "title": "t", "body": f"b{i}"}
+        )
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        params: dict[str, str | int] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = await ada.ok("GET", "/api/v1/memories", params=params)
+        assert len(page["memories"]) <= 2
+        seen += [mem["key"] for mem in page["memories"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen[:5] == ["n4", "n3", "n2", "n1", "n0"]
+    assert sorted(seen) == sorted(["n0", "n1", "n2", "n3", "n4", "customer/acme:billing", "style"])
+
     forgotten = await ada.ok("DELETE", "/api/v1/memories/style")
     assert forgotten["key"] == "style"
     missing = await ada.http.get("/api/v1/memories/style")
@@ -83,8 +104,8 @@ async def test_memory_bad_input_and_other_orgs(platform: Platform) -> None:
     await ada.ok(
         "POST", "/api/v1/memories", 201, json={"key": "plan", "title": "Plan", "body": "secret"}
     )
-    assert (await eve.ok("GET", "/api/v1/memories"))["hits"] == []
-    assert (await eve.ok("GET", "/api/v1/memories", params={"text": "secret"}))["hits"] == []
+    assert (await eve.ok("GET", "/api/v1/memories"))["memories"] == []
+    assert (await eve.ok("GET", "/api/v1/memory-search", params={"text": "secret"}))["hits"] == []
     for method in ("GET", "DELETE"):
         answer = await eve.http.request(method, "/api/v1/memories/plan")
         assert answer.status_code == 404
@@ -109,6 +130,10 @@ async def test_memory_bad_input_and_other_orgs(platform: Platform) -> None:
     )
     assert malformed.json()["error"]["code"] == "inbox.malformed_json"
     assert (await ada.http.get("/api/v1/memories", params={"limit": 0})).status_code == 422
+    for cursor in ("garbage!", "WyJ4IiwgInkiXQ"):  # not base64 JSON; ["x", "y"]
+        answer = await ada.http.get("/api/v1/memories", params={"cursor": cursor})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["code"] == "inbox.invalid_cursor"
     assert (await ada.http.get("/api/v1/memories/k")).status_code == 404
     async with httpx.AsyncClient(base_url=platform.url, timeout=20) as anonymous:
         assert (await anonymous.get("/api/v1/memories")).status_code == 401

@@ -1,6 +1,7 @@
-"""The organisation's memory, over tentacle's contracts: search (or, with no criteria, the most
-recently changed), store a new version, read, history, restore, forget; each request authorised
-through inkpass first (`tentacle.memory.*`). Memories are addressed by their key."""
+"""The organisation's memory, over tentacle's contracts: list (most recently changed first, by
+cursor), search, store a new version, read, history, restore, forget; each request authorised
+through inkpass first (`tentacle.memory.*`). Memories are addressed by their key (which may hold
+`/`), so search lives beside the collection, at `/memory-search`, not inside it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from inbox.entrypoints.http.workspace_calls import ask_workspace
 from inbox.service.auth import Principal, authorize
 from inbox.service.context import Inbox
 
-router = APIRouter(prefix="/api/v1/memories", tags=["memory"])
+router = APIRouter(prefix="/api/v1", tags=["memory"])
 
 Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/@-]{1,200}$")]
 
@@ -47,7 +48,24 @@ async def _allowed(
     await authorize(inbox, principal, action, "memory", key, source_ip=client_ip(request))
 
 
-@router.get("", response_model=m.MemoryHitsV1)
+@router.get("/memories", response_model=m.MemoryPageV1)
+async def list_memories(
+    principal: PrincipalDep,
+    inbox: InboxDep,
+    request: Request,
+    tier: Annotated[m.MemoryTier | None, Query()] = None,
+    topic: Annotated[m.Topic | None, Query()] = None,
+    tag: Annotated[list[m.MemoryTag] | None, Query(max_length=32, description="Any of.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> dict[str, Any]:
+    """The memories the caller may read, most recently changed first; `next_cursor` pages on."""
+    await _allowed(inbox, principal, request, "tentacle.memory.list", None)
+    payload = m.ListMemoriesV1(tier=tier, topic=topic, tags=tag or [], limit=limit, cursor=cursor)
+    return dump(await ask_workspace(inbox, principal, m.MEMORY_LIST, payload))
+
+
+@router.get("/memory-search", response_model=m.MemoryHitsV1)
 async def search_memories(
     principal: PrincipalDep,
     inbox: InboxDep,
@@ -59,17 +77,16 @@ async def search_memories(
     tier: Annotated[m.MemoryTier | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    """Ranked search; with no text, key, topic or tag, the most recently changed memories."""
-    listing = text is None and key is None and topic is None and not tag
-    action = "tentacle.memory.list" if listing else "tentacle.memory.search"
-    await _allowed(inbox, principal, request, action, None)
+    """Ranked search by free text (full text, and meaning when embeddings are on), exact key,
+    topic, tags, tier."""
+    await _allowed(inbox, principal, request, "tentacle.memory.search", None)
     payload = m.SearchMemoryV1(
         text=text, key=key, topic=topic, tags=tag or [], tier=tier, limit=limit
     )
     return dump(await ask_workspace(inbox, principal, m.MEMORY_SEARCH, payload))
 
 
-@router.post("", status_code=201, response_model=m.MemoryV1)
+@router.post("/memories", status_code=201, response_model=m.MemoryV1)
 async def store_memory(
     body: NewMemory, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -79,7 +96,7 @@ async def store_memory(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_STORE, payload))
 
 
-@router.get("/{key:path}/history", response_model=m.MemoryHistoryV1)
+@router.get("/memories/{key:path}/history", response_model=m.MemoryHistoryV1)
 async def memory_history(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -89,7 +106,7 @@ async def memory_history(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_HISTORY, payload))
 
 
-@router.post("/{key:path}/restore", response_model=m.MemoryV1)
+@router.post("/memories/{key:path}/restore", response_model=m.MemoryV1)
 async def restore_memory(
     key: Key, body: Restore, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -99,7 +116,7 @@ async def restore_memory(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_RESTORE, payload))
 
 
-@router.get("/{key:path}", response_model=m.MemoryV1)
+@router.get("/memories/{key:path}", response_model=m.MemoryV1)
 async def get_memory(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
@@ -107,7 +124,7 @@ async def get_memory(
     return dump(await ask_workspace(inbox, principal, m.MEMORY_GET, m.GetMemoryV1(key=key)))
 
 
-@router.delete("/{key:path}", response_model=m.MemoryDeletedV1)
+@router.delete("/memories/{key:path}", response_model=m.MemoryDeletedV1)
 async def forget_memory(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:

@@ -23,23 +23,40 @@ async def _memory_page(
     request: Request, principal: Principal, status: int = 200, **extra: Any
 ) -> Response:
     inbox = get_inbox(request)
-    text = request.query_params.get("text", "").strip()[:1000] or None
-    tier_name = request.query_params.get("tier", "")
-    tier = m.MemoryTier(tier_name) if tier_name in m.MemoryTier._value2member_map_ else None
-    action = "tentacle.memory.search" if text else "tentacle.memory.list"
-    await authorize(inbox, principal, action, "memory")
-    hits = await ask_workspace(
-        inbox, principal, m.MEMORY_SEARCH, m.SearchMemoryV1(text=text, tier=tier, limit=50)
-    )
+    q = request.query_params
+    text = q.get("text", "").strip()[:1000] or None
+    tier = m.MemoryTier(q["tier"]) if q.get("tier") in m.MemoryTier._value2member_map_ else None
+    memories: list[dict[str, Any]] = []
+    next_cursor = None
+    skipped = None
+    try:
+        if text:
+            await authorize(inbox, principal, "tentacle.memory.search", "memory")
+            payload = m.SearchMemoryV1(text=text, tier=tier, limit=50)
+            hits = await ask_workspace(inbox, principal, m.MEMORY_SEARCH, payload)
+            memories = [h.memory.model_dump(mode="json") for h in hits.hits]
+            skipped = hits.semantic_skipped
+        else:
+            await authorize(inbox, principal, "tentacle.memory.list", "memory")
+            cursor = q.get("cursor") or None
+            listing = m.ListMemoriesV1(tier=tier, limit=25, cursor=cursor[:512] if cursor else None)
+            found = await ask_workspace(inbox, principal, m.MEMORY_LIST, listing)
+            memories = [mem.model_dump(mode="json") for mem in found.memories]
+            next_cursor = found.next_cursor
+    except InboxError as exc:
+        status = http_status(exc)
+        extra = {"error": {"code": exc.code, "message": exc.message}, **extra}
     return page(
         request,
         "memory.html",
         status,
         signed_in=True,
         nav="memory",
-        hits=[h.model_dump(mode="json") for h in hits.hits],
+        memories=memories,
         text=text or "",
         tier=tier.value if tier else "",
+        next_cursor=next_cursor,
+        semantic_skipped=skipped,
         **extra,
     )
 
