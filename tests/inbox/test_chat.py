@@ -273,3 +273,31 @@ async def test_the_reply_reaches_streams_on_every_replica(platform: Platform) ->
     assert state.json()["status"] == "completed"
     history = await elsewhere.get(f"/api/v1/chat/{sent['conversation_id']}")
     assert history.json()["replies"][0]["status"] == "completed"
+
+
+async def test_a_declined_approval_sends_nothing(platform: Platform) -> None:
+    ada = await platform.sign_up("ada")
+    sent = await ada.ok(
+        "POST", "/api/v1/chat", 202, json={"text": "Email bob@example.com: lunch is at one"}
+    )
+    conversation_id = sent["conversation_id"]
+    thread = await ada.wait_messages(conversation_id, thread_has("chat_approval"), timeout=60)
+    [card] = [m for m in thread if m["kind"] == "chat_approval"]
+    approval_id = card["data"]["approval"]["approval_id"]
+    answered = await ada.ok(
+        "POST",
+        f"/api/v1/chat/{conversation_id}/approvals/{approval_id}",
+        json={"approved": False, "feedback": "not to him"},
+    )
+    assert answered["status"] == "declined"
+
+    def declined(ms: list[Any]) -> bool:
+        cards = [m for m in ms if m["kind"] == "chat_approval"]
+        return cards[0]["data"]["status"] == "declined" and thread_has("chat_reply")(ms)
+
+    thread = await ada.wait_messages(conversation_id, declined, timeout=60)
+    [result] = [m for m in thread if m["kind"] == "tool_result"]
+    assert result["data"]["ok"] is False
+    assert result["data"]["error"]["code"] == "tentacle.tool_declined"
+    assert "not to him" in result["data"]["error"]["message"]
+    assert not [m for m in platform.mailbox.sent if m.to.address == "bob@example.com"]
