@@ -4,10 +4,14 @@ deciding, all real. Bad input gets a clear error with a stable code and changes 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
 
+from contracts.inkpass.types import Role, TokenKind
+from shared.auth import TokenCodec, token_signing_key
+from shared.settings import PlatformSettings
 from tests.inbox.conftest import Platform
 
 CONTACT_SCHEMA = {
@@ -186,3 +190,32 @@ async def test_bad_input_changes_nothing_and_leaks_nothing(platform: Platform) -
         assert answer.status_code == 401
     listed = await ada.ok("GET", "/api/v1/workspace/objects")
     assert [o["id"] for o in listed["objects"]] == [object_id]
+
+
+async def test_an_expired_token_is_refused(
+    platform: Platform, platform_settings: PlatformSettings
+) -> None:
+    ada = await platform.sign_up("ada")
+    # A genuine access token of ada's, signed with the platform's key an hour ago (one minute's
+    # lifetime): the signature is good, the time is not.
+    an_hour_ago = TokenCodec(token_signing_key(platform_settings), clock=lambda: time.time() - 3600)
+    expired, _ = an_hour_ago.issue(
+        TokenKind.ACCESS, user_id=ada.user_id, org_id=ada.org_id, roles=[Role.OWNER], ttl_s=60
+    )
+    headers = {"Authorization": f"Bearer {expired}"}
+    async with httpx.AsyncClient(base_url=platform.url, timeout=20) as stale:
+        for method, path in (
+            ("GET", "/api/v1/workspace/objects"),
+            ("GET", "/api/v1/workspace/types"),
+            ("GET", "/api/v1/memories"),
+        ):
+            answer = await stale.request(method, path, headers=headers)
+            assert answer.status_code == 401, answer.text
+            assert answer.json()["error"]["code"] == "inkpass.token_expired"
+        created = await stale.post(
+            "/api/v1/workspace/objects",
+            json={"type": "note", "data": {"text": "late"}},
+            headers=headers,
+        )
+        assert created.status_code == 401
+    assert (await ada.ok("GET", "/api/v1/workspace/objects"))["objects"] == []
