@@ -40,7 +40,10 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
     app = FastAPI(
         title="fluxos inbox",
         version="1",
-        description="The user's door: tasks, conversations, live streams and files.",
+        description=(
+            "The user's door: tasks, conversations, live streams, workspace objects, memory,"
+            " files, members and invitations."
+        ),
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
