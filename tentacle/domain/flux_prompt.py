@@ -43,6 +43,7 @@ class TurnContext:
     """The volatile blocks of one model call."""
 
     now: datetime
+    """In the org's time zone: what 'today' and 'tomorrow' mean to the person asking."""
     workspace: str
     tasks: str
     memories: str
@@ -54,7 +55,8 @@ def static_prefix() -> str:
 
 def volatile_block(context: TurnContext) -> str:
     return (
-        f"## Now\n{context.now.isoformat(timespec='minutes')} (UTC), "
+        f"## Now\n{context.now.isoformat(timespec='minutes')} ({context.now.tzname()}, the "
+        "organisation's time zone), "
         f"{context.now.strftime('%A')}\n\n"
         f"## Current workspace state\n{context.workspace}\n\n"
         f"## Tasks in this conversation\n{context.tasks}\n\n"

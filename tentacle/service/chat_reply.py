@@ -15,8 +15,10 @@ import contextlib
 import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from contracts.envelope import ErrorV1
 from contracts.tentacle.chat import (
@@ -44,6 +46,7 @@ from shared.llm import BudgetScope, ChatRequest, Completion, Finished, StreamEve
 from shared.llm.errors import LLMUnavailable
 from shared.logging import get_logger
 from tentacle.adapters import chat_store as store
+from tentacle.adapters import schedule_store
 from tentacle.adapters.chat_store import ReplyRow
 from tentacle.adapters.chat_stream import last_streamed_seq
 from tentacle.domain.flux_prompt import TurnContext, messages_for, unanswered
@@ -403,4 +406,13 @@ async def _context(deps: ChatDeps, emit: Emitter, question: str) -> TurnContext:
             timeout=3.0,
         )
         memories = found.text or "(nothing relevant stored)"
-    return TurnContext(now=deps.clock(), workspace=workspace, tasks=tasks, memories=memories)
+    return TurnContext(
+        now=await _org_now(deps, emit.org_id), workspace=workspace, tasks=tasks, memories=memories
+    )
+
+
+async def _org_now(deps: ChatDeps, org_id: str) -> datetime:
+    """Now in the org's time zone (inkpass's settings, kept by the org-zones consumer)."""
+    async with deps.db.statement(org_id=org_id) as tx:
+        zone = await schedule_store.org_zone(tx.conn, org_id)
+    return deps.clock().astimezone(ZoneInfo(zone))

@@ -1,16 +1,20 @@
-"""Schedules in the org's time zone: without a zone of their own they follow inkpass's org
-settings events (latest version wins), and carry on from their next occurrence in the new zone."""
+"""The org's time zone in tentacle: schedules without a zone of their own follow inkpass's org
+settings events (latest version wins) and carry on from their next occurrence in the new zone;
+Flux reads 'today' and 'tomorrow' in it."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from contracts.ids import new_id
 from contracts.inkpass.models import OrgSettingsV1
 from contracts.inkpass.subjects import ORG_SETTINGS_CHANGED
+from contracts.tentacle.chat import ChatEventKind
 from contracts.tentacle.schedules import (
     ORG_ZONES_CONSUMER,
     SCHEDULE_CREATE,
@@ -23,7 +27,8 @@ from contracts.tentacle.schedules import (
 )
 from shared.bus import Bus, RemoteError
 from shared.service import ServiceApp
-from tests.tentacle.conftest import ORG, Caller
+from tests.tentacle.chat_client import ChatClient, text_of
+from tests.tentacle.conftest import ORG, USER, Caller
 
 START = datetime(2030, 1, 1, tzinfo=UTC)  # winter: Paris is UTC+1, New York UTC-5
 
@@ -121,3 +126,28 @@ async def test_a_schedule_can_take_a_zone_of_its_own_and_follow_the_org_again(
         )
     assert caught.value.code == "tentacle.schedule_invalid"
     assert await fetch(caller, schedule.schedule_id) == again
+
+
+async def test_flux_reads_today_and_tomorrow_in_the_orgs_time_zone(
+    tentacle: ServiceApp, bus: Bus
+) -> None:
+    # A zone whose date differs from UTC's right now (by a day, either way, with 30 min spare).
+    utc_now = datetime.now(UTC)
+    zone = (
+        "Pacific/Kiritimati" if utc_now.hour * 60 + utc_now.minute >= 630 else "Pacific/Pago_Pago"
+    )
+    local_tomorrow = datetime.now(ZoneInfo(zone)).date() + timedelta(days=1)
+    assert local_tomorrow != utc_now.date() + timedelta(days=1)
+    await announce(bus, zone, version=7)
+    await settled(bus)
+    async with ChatClient(bus, ORG, USER, "conv-" + new_id()) as chat:
+        reply = await chat.send("What's on my calendar tomorrow?")
+        events = await chat.until(reply, {ChatEventKind.DONE})
+    [call] = [e.detail.call for e in events if e.detail.kind == "tool_call"]
+    assert call.arguments["where"] == {
+        "start": {
+            "$gte": local_tomorrow.isoformat(),
+            "$lt": (local_tomorrow + timedelta(days=1)).isoformat(),
+        }
+    }
+    assert f"({local_tomorrow.isoformat()})" in text_of(events)
