@@ -230,7 +230,7 @@ class _Compiler:
         if instant is None and not self._indexed(path):
             return f"(data @> {contained})"
         p = self._path(path)
-        key = self.params.add(value if instant is None else instant, "jsonb")
+        key = self.params.add(_key(value), "jsonb")
         if instant is None:
             exact = f"data @> {contained}"
         else:
@@ -284,7 +284,8 @@ class _Compiler:
             else:
                 docs = self.params.add([_nest(path, v) for v in scalars], "jsonb[]")
                 alternatives.append(f"data @> ANY({docs})")
-            instants = [i for i in (as_instant(v) for v in scalars if isinstance(v, str)) if i]
+            found = (as_instant(v) for v in scalars if isinstance(v, str))
+            instants = [i for i in found if i is not None]
             if instants:
                 p = self._path(path)
                 many = self.params.add(instants, "jsonb[]")
@@ -292,7 +293,7 @@ class _Compiler:
         either = "(" + " OR ".join(alternatives) + ")"
         if len(scalars) != len(values) or not self._indexed(path):
             return either  # (a JSON null's key would be an SQL NULL in a jsonb[] parameter)
-        keys = [as_instant(v) or v if isinstance(v, str) else v for v in scalars]
+        keys = [_key(v) for v in scalars]
         p = self._path(path)
         return self._keyed(either, path, p, f"= ANY({self.params.add(keys, 'jsonb[]')})")
 
@@ -332,6 +333,12 @@ class _Compiler:
             f"COALESCE(CASE jsonb_typeof(data #> {p}) {array_case}{string_case}"
             " ELSE false END, false)"
         )
+
+
+def _key(value: Any) -> Any:
+    """A scalar's sort key: a date's instant (see `sort_key`), else the value."""
+    instant = as_instant(value) if isinstance(value, str) else None
+    return value if instant is None else instant
 
 
 def _nest(path: list[str], value: Any) -> Any:

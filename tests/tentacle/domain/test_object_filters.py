@@ -141,6 +141,10 @@ def test_indexed_fields_state_their_condition_on_the_index_expression() -> None:
     keyed = compile_where({"start": {"$gte": "2026-01-01"}}, params, [("start",)])
     assert "CASE WHEN" not in plain
     assert sort_key("$1::text[]") + " >= $2::jsonb" in keyed
+    # The epoch is a date too (its instant, 0.0, is falsy).
+    params = Params()
+    compile_where({"d": {"$in": ["1970-01-01"]}}, params, [("d",)])
+    assert [0.0] in params.values
     # A JSON null among $in values has no jsonb[] form: no keyed condition then.
     params = Params()
     assert "CASE" not in compile_where({"n": {"$in": [1, None]}}, params, [("n",)])
