@@ -46,8 +46,9 @@ log = get_logger(__name__)
 _CATCH_UP_BATCH = 200
 _BODY_CACHE = 4096
 _FRAME_CACHE = 8192
-_RECENT = 1024
-"""Entries kept per organisation with open streams, for streams catching up."""
+_RECENT = 4096
+"""Recent entries kept for streams catching up, all organisations together (a bound on memory
+however many organisations have streams open)."""
 _LIVE_CAPACITY = 512
 
 
@@ -110,8 +111,8 @@ class Hub:
         self._bodies: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         # Each entry's frame with its signed id, made once per person for all their streams.
         self._frames: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
-        # The latest entries of each org with open streams, by number, for catching up.
-        self.recent: dict[str, dict[int, FeedEntryV1]] = {}
+        # The latest entries of the orgs with open streams, by org and number, for catching up.
+        self._recent: OrderedDict[tuple[str, int], FeedEntryV1] = OrderedDict()
         self.streams: dict[str, set[Stream]] = {}
         self.heads: dict[str, int] = {}
         self._sub: Subscription | None = None
@@ -151,17 +152,11 @@ class Hub:
         streams = self.streams.get(org)
         if not streams:
             return
-        self._remember(org, [entry])
+        self._recent[(org, entry.seq)] = entry
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)  # the oldest heard
         for stream in streams:
             stream.offer(entry)
-
-    def _remember(self, org_id: str, entries: list[FeedEntryV1]) -> None:
-        recent = self.recent.setdefault(org_id, {})
-        for entry in entries:
-            recent[entry.seq] = entry
-        while len(recent) > _RECENT:
-            # Announcements come in about number order, so the first kept is about the oldest.
-            del recent[next(iter(recent))]
 
     async def refresh_heads(self) -> None:
         """Read the head of every org with open streams: an announcement lost on the way (the
@@ -252,7 +247,6 @@ class Hub:
             self.count -= 1
             if not streams:
                 del self.streams[stream.org_id]
-                self.recent.pop(stream.org_id, None)
 
     async def chunks(self, stream: Stream) -> AsyncIterator[bytes | None]:
         """What to write to the stream, in order: whole SSE events, as many at once as are
@@ -311,12 +305,10 @@ class Hub:
 
     def _recent_after(self, org_id: str, after: int) -> list[FeedEntryV1]:
         """The entries numbered after `after` kept in memory, as far as they run unbroken."""
-        recent = self.recent.get(org_id)
+        recent = self._recent
         batch: list[FeedEntryV1] = []
-        if not recent:
-            return batch
         seq = after + 1
-        while len(batch) < _CATCH_UP_BATCH and (entry := recent.get(seq)) is not None:
+        while len(batch) < _CATCH_UP_BATCH and (entry := recent.get((org_id, seq))) is not None:
             batch.append(entry)
             seq += 1
         return batch

@@ -88,7 +88,9 @@ async def project_batch(inbox: Inbox, events: Sequence[TaskEventV1]) -> None:
 
 
 async def _apply(session: AsyncSession, org: str, ordered: list[TaskEventV1]) -> list[feed.Draft]:
-    await _ensure_conversations(session, org, ordered)
+    # Each statement that changes conversations returns them: the last one seen is the state
+    # the batch leaves, which every entry shows.
+    shown = await _ensure_conversations(session, org, ordered)
     claimed = await _claim(session, org, ordered)
     fresh = [
         _Applied(e, conversation_of(e), message_for(e))
@@ -112,25 +114,16 @@ async def _apply(session: AsyncSession, org: str, ordered: list[TaskEventV1]) ->
                 session, org, event.detail, event.task_id, applied.conversation_id
             )
             touched_checkpoints.add(applied.conversation_id)
-    await _move_latest(session, org, [a for a in fresh if a.message is not None])
+    shown |= await _move_latest(session, org, [a for a in fresh if a.message is not None])
     for conversation_id in sorted(touched_checkpoints):
         # Only checkpoint rows move the count, so other events need not recount it.
-        await _recount_checkpoints(session, org, conversation_id)
-    rows = (
-        await session.execute(
-            select(conversations).where(
-                conversations.c.org_id == org,
-                conversations.c.conversation_id.in_({a.conversation_id for a in fresh}),
-            )
-        )
-    ).all()
-    shown = {row.conversation_id: conversation_json(row) for row in rows}
+        shown[conversation_id] = await _recount_checkpoints(session, org, conversation_id)
     drafts: list[feed.Draft] = []
     for applied in fresh:
         event = applied.event
         data: dict[str, JsonValue] = {
             "event": _event_json(event),
-            "conversation": shown[applied.conversation_id],
+            "conversation": conversation_json(shown[applied.conversation_id]),
         }
         if applied.message is not None:
             data["message"] = message_json(applied.message, applied.checkpoint_status)
@@ -150,7 +143,7 @@ async def _apply(session: AsyncSession, org: str, ordered: list[TaskEventV1]) ->
 
 async def _ensure_conversations(
     session: AsyncSession, org: str, ordered: list[TaskEventV1]
-) -> None:
+) -> dict[str, Any]:
     """Every conversation of the batch exists, and is locked, in the order of their ids."""
     rows: dict[str, dict[str, Any]] = {}
     for event in ordered:
@@ -171,7 +164,7 @@ async def _ensure_conversations(
         row["created_at"] = min(row["created_at"], event.occurred_at)
         row["updated_at"] = max(row["updated_at"], event.occurred_at)
     statement = insert(conversations).values([rows[key] for key in sorted(rows)])
-    await session.execute(
+    upserted = await session.execute(
         statement.on_conflict_do_update(
             index_elements=[conversations.c.org_id, conversations.c.conversation_id],
             set_={
@@ -183,8 +176,9 @@ async def _ensure_conversations(
                     conversations.c.updated_at, statement.excluded.updated_at
                 ),
             },
-        )
+        ).returning(*conversations.c)
     )
+    return {row.conversation_id: row for row in upserted}
 
 
 async def _claim(
@@ -278,7 +272,7 @@ async def _insert_messages(session: AsyncSession, org: str, fresh: list[_Applied
         applied.message = by_event[(applied.event.task_id, applied.event.seq)]
 
 
-async def _move_latest(session: AsyncSession, org: str, spoken: list[_Applied]) -> None:
+async def _move_latest(session: AsyncSession, org: str, spoken: list[_Applied]) -> dict[str, Any]:
     """Each conversation's latest message (time, preview), whatever order they came in."""
     latest: dict[str, tuple[str, TaskEventV1, MessageDraft]] = {}
     for applied in spoken:
@@ -288,28 +282,33 @@ async def _move_latest(session: AsyncSession, org: str, spoken: list[_Applied]) 
         found = latest.get(applied.conversation_id)
         if found is None or key > found[0]:
             latest[applied.conversation_id] = (key, applied.event, applied.draft)
+    moved: dict[str, Any] = {}
     for conversation_id in sorted(latest):
         key, event, draft = latest[conversation_id]
-        await session.execute(
-            update(conversations)
-            .where(
-                conversations.c.org_id == org,
-                conversations.c.conversation_id == conversation_id,
+        moved[conversation_id] = (
+            await session.execute(
+                update(conversations)
+                .where(
+                    conversations.c.org_id == org,
+                    conversations.c.conversation_id == conversation_id,
+                )
+                .values(
+                    last_message_at=func.greatest(
+                        func.coalesce(conversations.c.last_message_at, event.occurred_at),
+                        event.occurred_at,
+                    ),
+                    last_preview=case(
+                        (conversations.c.last_message_key < key, draft.body[:200]),
+                        else_=conversations.c.last_preview,
+                    ),
+                    last_message_key=func.greatest(conversations.c.last_message_key, key),
+                    read_status="unread",
+                    updated_at=func.greatest(conversations.c.updated_at, event.occurred_at),
+                )
+                .returning(*conversations.c)
             )
-            .values(
-                last_message_at=func.greatest(
-                    func.coalesce(conversations.c.last_message_at, event.occurred_at),
-                    event.occurred_at,
-                ),
-                last_preview=case(
-                    (conversations.c.last_message_key < key, draft.body[:200]),
-                    else_=conversations.c.last_preview,
-                ),
-                last_message_key=func.greatest(conversations.c.last_message_key, key),
-                read_status="unread",
-                updated_at=func.greatest(conversations.c.updated_at, event.occurred_at),
-            )
-        )
+        ).one()
+    return moved
 
 
 def _event_json(event: TaskEventV1) -> dict[str, JsonValue]:
@@ -385,7 +384,7 @@ async def _checkpoint_resolved(
     }
 
 
-async def _recount_checkpoints(session: AsyncSession, org: str, conversation_id: str) -> None:
+async def _recount_checkpoints(session: AsyncSession, org: str, conversation_id: str) -> Any:
     pending = (
         select(func.count())
         .select_from(checkpoints)
@@ -397,8 +396,13 @@ async def _recount_checkpoints(session: AsyncSession, org: str, conversation_id:
         )
         .scalar_subquery()
     )
-    await session.execute(
-        update(conversations)
-        .where(conversations.c.org_id == org, conversations.c.conversation_id == conversation_id)
-        .values(pending_checkpoints=pending)
-    )
+    return (
+        await session.execute(
+            update(conversations)
+            .where(
+                conversations.c.org_id == org, conversations.c.conversation_id == conversation_id
+            )
+            .values(pending_checkpoints=pending)
+            .returning(*conversations.c)
+        )
+    ).one()
