@@ -4,6 +4,7 @@ queries stop at their statement timeout."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ from shared.bus import RemoteError
 from shared.bus.codec import OutboundMessage
 from shared.db.urls import to_asyncpg_dsn
 from shared.service import ServiceApp
-from tentacle.adapters import object_store
+from tentacle.adapters import object_store, object_type_locks
 from tentacle.adapters.object_store import Order
 from tentacle.adapters.pg import TaskDb
 from tentacle.domain.object_indexes import MAX_PER_TYPE, index_name
@@ -193,6 +194,25 @@ async def test_a_new_schema_is_checked_against_existing_objects(
     await put(caller, "lead", strict)
     bad = CreateObjectV1(type="lead", data={"mail": "y"})
     assert (await refusal(caller, OBJECT_CREATE, bad)).code == E.OBJECT_INVALID
+
+
+async def test_a_write_during_a_schema_change_is_checked_against_the_new_schema(
+    tentacle: ServiceApp, caller: Caller, db: TaskDb
+) -> None:
+    strict = {"type": "object", "required": ["email"]}
+    # A schema change in progress, as `put_object_schema` makes it: the type's lock held,
+    # the existing objects checked (none), the schema written, not yet committed.
+    async with db.transaction(org_id=ORG) as tx:
+        await object_type_locks.own(tx.conn, ORG, "lead")
+        await object_store.put_schema(tx.conn, ORG, "lead", strict)
+        create = asyncio.ensure_future(
+            caller.ask(OBJECT_CREATE, CreateObjectV1(type="lead", data={"mail": "x"}), timeout=30)
+        )
+        await asyncio.sleep(1.0)
+        assert not create.done()  # it waits rather than validating against no schema
+    with pytest.raises(RemoteError) as caught:
+        await create
+    assert caught.value.code == E.OBJECT_INVALID
 
 
 async def test_object_queries_stop_at_their_statement_timeout(
