@@ -119,7 +119,7 @@ async def test_a_person_signs_up_chats_approves_and_sets_up_two_factor(
 
     # Settings: an API key, shown once, and two-factor sign-in.
     await page.goto(platform.url + "/settings")
-    await page.get_by_label("Name").fill("laptop")
+    await page.get_by_label("Name", exact=True).fill("laptop")
     await page.get_by_role("button", name="Create key").click()
     await expect(page.locator("#new-key")).to_have_text(re.compile(r"^fxk_"))
     await expect(page.locator(".keys li")).to_have_count(1)

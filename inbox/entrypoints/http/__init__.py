@@ -24,6 +24,7 @@ from inbox.entrypoints.web import (
     files_pages,
     members_pages,
     memory_pages,
+    org_pages,
     pages,
     workspace_pages,
 )
@@ -67,7 +68,7 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
     for module in (workspace_routes, memory_routes, member_routes, org_routes):
         app.include_router(module.router)
     app.include_router(pages.router)
-    for module in (workspace_pages, memory_pages, files_pages, members_pages):
+    for module in (workspace_pages, memory_pages, files_pages, members_pages, org_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

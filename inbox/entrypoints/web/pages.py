@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote, urlencode
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +23,7 @@ from contracts.inkpass.models import (
     CreateApiKeyV1,
     DisableTotpV1,
     EnrollTotpV1,
+    GetOrgSettingsV1,
     GetProfileV1,
     ListApiKeysV1,
     LoginStatus,
@@ -65,6 +67,10 @@ from shared.errors import FluxosError
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+
+TIME_ZONES: Final = tuple(sorted(available_timezones()))
+"""Offered as suggestions for the organisation's time zone (inkpass checks the value)."""
+
 router = APIRouter(include_in_schema=False)
 
 TASK_VERBS: dict[str, tuple[Subject[Any, Any], Callable[[str], ContractModel]]] = {
@@ -469,6 +475,7 @@ async def settings_page(
     token = SecretStr(principal.access_token or "")
     profile = await ask(inbox, ip.GET_PROFILE, GetProfileV1(access_token=token))
     keys = await ask(inbox, ip.LIST_API_KEYS, ListApiKeysV1(access_token=token))
+    org = await ask(inbox, ip.GET_ORG_SETTINGS, GetOrgSettingsV1(access_token=token))
     integrations: list[Any] | None
     try:
         await authorize(inbox, principal, "mimic.integration.list", "integration")
@@ -490,6 +497,8 @@ async def settings_page(
         nav="settings",
         profile=profile.model_dump(mode="json"),
         keys=[k.model_dump(mode="json") for k in keys.keys],
+        org=org.model_dump(mode="json"),
+        zones=TIME_ZONES,
         integrations=integrations,
         **extra,
     )
