@@ -293,7 +293,7 @@ async def test_a_declined_approval_sends_nothing(platform: Platform) -> None:
 
     def declined(ms: list[Any]) -> bool:
         cards = [m for m in ms if m["kind"] == "chat_approval"]
-        return cards[0]["data"]["status"] == "declined" and thread_has("chat_reply")(ms)
+        return bool(cards[0]["data"]["status"] == "declined" and thread_has("chat_reply")(ms))
 
     thread = await ada.wait_messages(conversation_id, declined, timeout=60)
     [result] = [m for m in thread if m["kind"] == "tool_result"]
