@@ -108,8 +108,15 @@ async def migrate(
 
 
 # ----------------------------------------------------------------------------- env.py side
+RUNTIME_INDEX_PREFIXES: Final = ("wsx_",)
+"""Indexes a service creates and drops while it runs, outside migrations (tentacle's indexes of
+the fields a workspace type marks indexed): not drift, and never for a migration to drop."""
+
+
 def _include_name(shared: bool) -> Any:
     def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        if type_ == "index" and name is not None and name.startswith(RUNTIME_INDEX_PREFIXES):
+            return False
         if type_ != "table":
             return True
         # Each set sees only its own tables, or autogenerate would propose dropping the others'.
