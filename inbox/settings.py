@@ -46,3 +46,8 @@ class InboxSettings(HttpServiceSettings):
     public_url: str | None = Field(
         default=None, description="The URL people reach the inbox at (links, OAuth redirects)."
     )
+    google_login: bool = Field(
+        default=False,
+        description="Offer 'Sign in with Google' (set it once inkpass has Google credentials and "
+        "allows <public_url>/login/google/callback as a redirect URI).",
+    )

@@ -201,13 +201,24 @@ def tentacle_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
+def inkpass_overrides() -> dict[str, Any]:
+    """InkPass's settings for the module's tests (e.g. Google credentials of a stand-in)."""
+    return {}
+
+
+@pytest.fixture
 async def platform(
-    running_service: StartService, bus: Bus, tentacle_overrides: dict[str, Any]
+    running_service: StartService,
+    bus: Bus,
+    tentacle_overrides: dict[str, Any],
+    inkpass_overrides: dict[str, Any],
 ) -> AsyncIterator[Platform]:
     mailbox = Mailbox()
     sub = await bus.nc.subscribe(SEND.wildcard, cb=mailbox.on_msg)
     await bus.nc.flush()
-    inkpass = await running_service(build_inkpass, InkPassSettings, **FAST_HASHING)
+    inkpass = await running_service(
+        build_inkpass, InkPassSettings, **{**FAST_HASHING, **inkpass_overrides}
+    )
     tentacle = await running_service(
         lambda s: build_tentacle(s),
         TentacleSettings,

@@ -22,6 +22,7 @@ from inbox.entrypoints.http.errors import install_error_handlers
 from inbox.entrypoints.http.limits import BodyLimit, RateLimit, TokenBuckets
 from inbox.entrypoints.web import (
     files_pages,
+    google_pages,
     members_pages,
     memory_pages,
     org_pages,
@@ -70,6 +71,7 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
     app.include_router(pages.router)
     for module in (workspace_pages, memory_pages, files_pages, members_pages, org_pages):
         app.include_router(module.router)
+    app.include_router(google_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -88,6 +88,7 @@ def _error(exc: InboxError) -> dict[str, str]:
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     inbox = get_inbox(request)
     context.setdefault("signed_in", False)
+    context.setdefault("google_login", inbox.settings.google_login)
     response = templates.TemplateResponse(request, name, context, status_code=status)
     carry_session(request, response, secure=inbox.settings.secure_cookies)
     return response
