@@ -163,6 +163,19 @@ async def test_memory_on_a_phone(platform: Platform, browser: Browser) -> None:
     await expect(page.locator("#memories .memory")).to_have_count(1)
     await page.goto(platform.url + "/workspace")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    # A wide table of objects scrolls inside its box; the page itself stays phone-wide.
+    wide = {f"field_{i}": "a fairly long value " * 4 for i in range(6)}
+    made = await page.request.post(
+        platform.url + "/api/v1/workspace/objects", data={"type": "wide", "data": wide}
+    )
+    assert made.status == 201, await made.text()
+    await page.goto(platform.url + "/workspace/t/wide")
+    await expect(page.locator("#objects tbody tr")).to_have_count(1)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
+    await page.locator("#objects tbody a").click()
+    await expect(page.get_by_label("Data (JSON)")).to_contain_text("field_5")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375
     await context.close()
 
 
