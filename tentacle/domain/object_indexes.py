@@ -4,7 +4,11 @@ A type's JSON Schema opts a field in with `"x-index": true` on the field's subsc
 depth of nested `properties`): `{"properties": {"start": {"type": "string", "x-index": true}}}`.
 Each such field gets a btree index over its sort key, partial to the organisation and type, so
 range filters (`$gt`... on numbers and dates), equality, `$in` and ordering by the field are
-served by the index instead of a scan of the type's rows.
+served by the index instead of a scan of the type's rows. Index what is sorted by or filtered
+selectively (a date range, an id-like field): a filter on an indexed field also states its
+condition on the key, and the planner, multiplying both estimates, may then prefer the key's
+index to walking the requested order even when the filter keeps most rows (measured with the
+workspace bench: a budget >= x ordered by update time got slower with budget indexed).
 
 The sort key of a field is the date's instant when the field holds an ISO date (the `dates`
 shadow), else the JSON value, else JSON null. It is written as a CASE, not COALESCE: under
