@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inbox.adapters.apikeys import ApiKeyCache
+from inbox.adapters.rate_limits import SharedRateLimits
 from inbox.domain.cursors import CursorCodec
 from inbox.domain.event_ids import EventIds
 from inbox.entrypoints import chat_consumers, consumers
@@ -16,6 +17,7 @@ from inbox.service.live import Hub
 from inbox.settings import InboxSettings
 from shared.auth import AuthzClient, LocalVerifier, derive_key
 from shared.bus import Router
+from shared.db.urls import to_asyncpg_dsn
 from shared.service import ServiceApp
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -40,7 +42,8 @@ def build_inbox(settings: InboxSettings, service: ServiceApp) -> Inbox:
 
 def build_app(settings: InboxSettings) -> ServiceApp:
     router = Router(settings.service_name)
-    http = new_http_app(settings)
+    limits = SharedRateLimits(application_name=f"inbox-{settings.instance_id}-limits")
+    http = new_http_app(settings, limits)
     service = ServiceApp(settings, router=router, migrations=MIGRATIONS, http=http)
     inbox = build_inbox(settings, service)
     hub = Hub(inbox)
@@ -58,6 +61,14 @@ def build_app(settings: InboxSettings) -> ServiceApp:
         await inbox.api_keys.start()
         await hub.start()
         await relay.start()
+
+    @service.on_start
+    async def open_rate_limits() -> None:
+        await limits.open(to_asyncpg_dsn(service.db.url))
+
+    @service.background
+    async def rate_limits() -> None:
+        await limits.prune_until_stopped()
 
     @service.background
     async def feed_heads() -> None:

@@ -127,3 +127,14 @@ feed_entries = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("org_id", "seq"),
 )
+
+# Request rate limits shared by every replica (GCRA: one "theoretical arrival time" per key).
+# Unlogged: a crash forgets them, which only resets the limits.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(200), nullable=False),
+    Column("tat", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("key"),
+    prefixes=["UNLOGGED"],
+)

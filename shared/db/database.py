@@ -113,6 +113,11 @@ class Database:
         return f"Database({url.host}:{url.port}/{url.database}, connected={self.connected})"
 
     @property
+    def url(self) -> str:
+        """The database's URL (with its credentials), e.g. for a service's own asyncpg pool."""
+        return self._url
+
+    @property
     def connected(self) -> bool:
         return self._engine is not None
 

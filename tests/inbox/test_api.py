@@ -286,6 +286,20 @@ async def test_rate_limits(platform: Platform) -> None:
     assert (await http.get("/health")).status_code == 200
 
 
+async def test_replicas_share_each_callers_allowance(platform: Platform) -> None:
+    """Behind a load balancer, a caller gets the allowance once, not once per replica."""
+    limits = {"rate_limit_per_minute": 60, "rate_limit_burst": 6}
+    one = platform.client(await platform.start_inbox(**limits))
+    two = platform.client(await platform.start_inbox(**limits))
+    headers = {"Authorization": "Bearer shared-caller-" + "x" * 20}
+    codes = []
+    for i in range(12):
+        replica = one if i % 2 == 0 else two
+        codes.append((await replica.get("/api/v1/tasks", headers=headers)).status_code)
+    assert codes[:6] == [401] * 6  # refused as unauthenticated, but counted
+    assert codes[6:].count(429) >= 5  # one more may trickle in as the allowance refills
+
+
 async def test_cookie_sessions_refuse_other_sites(platform: Platform) -> None:
     ada = await platform.sign_up("ada")
     browser = platform.client(cookies={"fluxos_access": ada.access})

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from inbox.adapters.rate_limits import SharedRateLimits
 from inbox.entrypoints.http import (
     auth_routes,
     conversation_routes,
@@ -19,7 +20,7 @@ from inbox.entrypoints.http import (
     workspace_routes,
 )
 from inbox.entrypoints.http.errors import install_error_handlers
-from inbox.entrypoints.http.limits import BodyLimit, RateLimit, TokenBuckets
+from inbox.entrypoints.http.limits import BodyLimit, Rate, RateLimit
 from inbox.entrypoints.web import (
     files_pages,
     google_pages,
@@ -38,7 +39,7 @@ AUTH_PREFIXES = ("/api/v1/auth/", "/login", "/signup")
 UPLOAD_PREFIXES = ("/api/v1/files/upload",)
 
 
-def new_http_app(settings: InboxSettings) -> FastAPI:
+def new_http_app(settings: InboxSettings, limits: SharedRateLimits) -> FastAPI:
     app = FastAPI(
         title="fluxos inbox",
         version="1",
@@ -58,8 +59,9 @@ def new_http_app(settings: InboxSettings) -> FastAPI:
     )
     app.add_middleware(
         RateLimit,
-        general=TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst),
-        auth=TokenBuckets(
+        limits=limits,
+        general=Rate(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        auth=Rate(
             settings.auth_rate_limit_per_minute, max(1, settings.auth_rate_limit_per_minute // 3)
         ),
         auth_prefixes=AUTH_PREFIXES,

@@ -4,22 +4,20 @@ Bodies: a declared `Content-Length` over the limit is refused at once; a chunked
 as it arrives and refused once it passes the limit, so no request can make the inbox buffer more
 than `max_body_bytes`. File uploads (which stream through to Den) are exempt.
 
-Rates: a token bucket per caller: per credential when the request carries one, else per client
-address; sign-in and sign-up requests have a tighter bucket per address. Buckets are per
-replica (a load balancer spreading requests multiplies the limit by the replica count).
+Rates: an allowance per caller, shared by every replica (`SharedRateLimits`, in PostgreSQL):
+per credential when the request carries one, else per client address; sign-in and sign-up
+requests have a tighter allowance per address.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections import OrderedDict
-from typing import Final
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_MAX_BUCKETS: Final = 100_000
+from inbox.adapters.rate_limits import SharedRateLimits
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
@@ -90,36 +88,10 @@ class BodyLimit:
         return f"bodies are limited to {self.max_bytes} bytes"
 
 
-class _Bucket:
-    __slots__ = ("stamp", "tokens")
-
-    def __init__(self, tokens: float, stamp: float) -> None:
-        self.tokens = tokens
-        self.stamp = stamp
-
-
-class TokenBuckets:
-    def __init__(self, per_minute: int, burst: int) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
-
-    def take(self, key: str) -> bool:
-        now = time.monotonic()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = _Bucket(self.burst, now)
-            self._buckets[key] = bucket
-            if len(self._buckets) > _MAX_BUCKETS:
-                self._buckets.popitem(last=False)
-        else:
-            self._buckets.move_to_end(key)
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
-            bucket.stamp = now
-        if bucket.tokens < 1.0:
-            return False
-        bucket.tokens -= 1.0
-        return True
+@dataclass(frozen=True)
+class Rate:
+    per_minute: int
+    burst: int
 
 
 class RateLimit:
@@ -127,12 +99,14 @@ class RateLimit:
         self,
         app: ASGIApp,
         *,
-        general: TokenBuckets,
-        auth: TokenBuckets,
+        limits: SharedRateLimits,
+        general: Rate,
+        auth: Rate,
         auth_prefixes: tuple[str, ...],
         exempt_paths: tuple[str, ...] = ("/health", "/ready"),
     ) -> None:
         self.app = app
+        self.limits = limits
         self.general = general
         self.auth = auth
         self.auth_prefixes = auth_prefixes
@@ -155,12 +129,12 @@ class RateLimit:
                     credential = value
                     break
         if scope["path"].startswith(self.auth_prefixes) and scope["method"] == "POST":
-            allowed = self.auth.take("ip:" + address)
+            key, rate = "auth:ip:" + address, self.auth
         elif credential:
-            allowed = self.general.take("cred:" + hashlib.sha256(credential).hexdigest())
+            key, rate = "cred:" + hashlib.sha256(credential).hexdigest(), self.general
         else:
-            allowed = self.general.take("ip:" + address)
-        if not allowed:
+            key, rate = "ip:" + address, self.general
+        if not await self.limits.take(key, per_minute=rate.per_minute, burst=rate.burst):
             await _send_error(send, 429, "inbox.rate_limited", "too many requests; slow down")
             return
         await self.app(scope, receive, send)
