@@ -18,12 +18,12 @@ person's screen.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from nats.errors import Error as NatsError
 from pydantic import JsonValue
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -34,7 +34,6 @@ from contracts.inbox.subjects import FEED_APPENDED
 from inbox.adapters.tables import feed_entries, feed_heads
 from shared.bus import Bus
 from shared.db import UnitOfWork
-from shared.errors import FluxosError
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -121,15 +120,17 @@ async def announce(bus: Bus, entry: FeedEntryV1) -> None:
 
 
 async def announce_many(bus: Bus, entries: Sequence[FeedEntryV1]) -> None:
-    # Together, not one acknowledgement after another: they leave in order on one connection.
-    await asyncio.gather(*(_announce(bus, entry) for entry in entries))
-
-
-async def _announce(bus: Bus, entry: FeedEntryV1) -> None:
-    try:
-        await bus.publish(FEED_APPENDED, entry, org_id=entry.org_id)
-    except FluxosError as exc:
-        log.warning("inbox.feed_not_announced", org_id=entry.org_id, seq=entry.seq, error=str(exc))
+    """Hand the announcements to the connection, in order, without waiting for the stream's
+    acknowledgements: they are hints, and waiting (a round trip behind whatever the event loop
+    is doing) would hold up the next transaction of the caller."""
+    for entry in entries:
+        msg = bus.message(FEED_APPENDED, entry, org_id=entry.org_id)
+        try:
+            await bus.nc.publish(msg.subject, msg.body, headers=msg.headers)
+        except NatsError as exc:  # not connected: the heads' re-read at the next beat covers it
+            log.warning(
+                "inbox.feed_not_announced", org_id=entry.org_id, seq=entry.seq, error=str(exc)
+            )
 
 
 async def head(session: AsyncSession, org_id: str) -> int:

@@ -1,10 +1,12 @@
 """Group commit for the projection: events delivered together are projected together.
 
 The durable consumer hands each event to `submit`, which returns once the event's transaction
-has committed (so its delivery is acknowledged only then). Events submitted while a transaction
-runs wait for the next one, and each transaction takes all that are waiting (up to `max_batch`),
-one organisation's at a time: under load, one commit and one bump of the feed's head serve many
-events; when idle, an event is projected at once on its own.
+has committed (so its delivery is acknowledged only then). Up to `parallel` transactions run at
+once; an event submitted while all are busy waits for the next one free, and each transaction
+takes all that are waiting (up to `max_batch`), one organisation's at a time: under load, one
+commit and one bump of the feed's head serve many events; when idle, an event is projected at
+once on its own. Transactions running together wait for each other only where they share rows
+(a conversation, the feed's head), taken in one order (see `inbox.service.project`).
 
 A batch that fails is projected again one event at a time, so one bad event fails alone (its
 delivery is retried or dead-lettered) and the others are acknowledged.
@@ -31,19 +33,24 @@ class _Waiting:
 
 
 class Projector:
-    def __init__(self, project_batch: ProjectBatch, *, max_batch: int = 64) -> None:
+    def __init__(
+        self, project_batch: ProjectBatch, *, max_batch: int = 64, parallel: int = 2
+    ) -> None:
         self._project_batch = project_batch
         self._max_batch = max_batch
+        self._parallel = parallel
         self._waiting: list[_Waiting] = []
-        self._drain: asyncio.Task[None] | None = None
+        self._drains: set[asyncio.Task[None]] = set()
         self.batches = 0
 
     async def submit(self, event: TaskEventV1) -> None:
         """Project `event`; returns after its commit, raises what its projection raised."""
         waiting = _Waiting(event, asyncio.get_running_loop().create_future())
         self._waiting.append(waiting)
-        if self._drain is None or self._drain.done():
-            self._drain = asyncio.create_task(self._run(), name="inbox-projector")
+        if len(self._drains) < self._parallel:
+            drain = asyncio.create_task(self._run(), name="inbox-projector")
+            self._drains.add(drain)  # referenced until done: the loop keeps weak references
+            drain.add_done_callback(self._drains.discard)
         await waiting.done
 
     async def _run(self) -> None:
