@@ -207,6 +207,18 @@ class Bus:
         if subject.kind is not Kind.RPC or subject.reply is None:
             raise TypeError(f"{subject} is not request-reply: use publish()")
         msg = self.message(subject, payload, org_id=org_id, actor=actor)
+        data = await self.request_raw(msg.subject, msg.body, timeout=timeout)
+        reply = decode_reply(subject.reply, data, strict=self.settings.strict_contracts)
+        if reply.error is not None:
+            raise RemoteError(reply.error)
+        assert reply.data is not None
+        result: R = reply.data
+        return result
+
+    async def request_raw(self, subject: str, body: bytes, *, timeout: float = 5.0) -> bytes:
+        """Send `body` as it is to `subject` and return the reply's bytes, undecoded (for a
+        caller that speaks the envelope itself, or tests sending malformed bodies). "No
+        responders" is asked again until `timeout`, as `request` does."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         pause = 0.01
@@ -215,20 +227,14 @@ class Bus:
             try:
                 # No headers: Nats-Msg-Id only means something to JetStream, and header
                 # parsing is a measurable part of a request's cost in nats-py.
-                response = await self.nc.request(msg.subject, msg.body, timeout=remaining)
-                break
+                response = await self.nc.request(subject, body, timeout=remaining)
+                return response.data
             except NoRespondersError:
                 if deadline - loop.time() <= pause:
-                    raise BusUnavailable(f"nobody answers {msg.subject}") from None
+                    raise BusUnavailable(f"nobody answers {subject}") from None
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 0.25)
             except _CONNECTION_ERRORS as exc:
-                raise BusUnavailable(f"no request on {msg.subject}: {exc}") from None
+                raise BusUnavailable(f"no request on {subject}: {exc}") from None
             except (TimeoutError, NatsTimeout):
-                raise BusTimeout(f"no reply on {msg.subject} within {timeout}s") from None
-        reply = decode_reply(subject.reply, response.data, strict=self.settings.strict_contracts)
-        if reply.error is not None:
-            raise RemoteError(reply.error)
-        assert reply.data is not None
-        result: R = reply.data
-        return result
+                raise BusTimeout(f"no reply on {subject} within {timeout}s") from None

@@ -258,8 +258,8 @@ async def raw_request(
     msg = bus.message(subject, payload)
     body = json.loads(msg.body)
     body["data"].update(changes)
-    response = await bus.nc.request(msg.subject, json.dumps(body).encode(), timeout=5)
-    reply: dict[str, Any] = json.loads(response.data)
+    response = await bus.request_raw(msg.subject, json.dumps(body).encode(), timeout=5)
+    reply: dict[str, Any] = json.loads(response)
     return reply
 
 

@@ -109,8 +109,8 @@ async def test_mass_assignment_at_sign_up_is_refused(
     body = json.loads(msg.body)
     body["data"].update(email_verified=True, role="owner", status="active", org_id="victim-org")
     before = await snapshot(db)
-    response = await bus.nc.request(msg.subject, json.dumps(body).encode(), timeout=5)
-    reply = json.loads(response.data)
+    response = await bus.request_raw(msg.subject, json.dumps(body).encode(), timeout=5)
+    reply = json.loads(response)
     assert reply["ok"] is False
     assert reply["error"]["code"] == BusErrorCode.INVALID_PAYLOAD
     assert await snapshot(db) == before
@@ -125,8 +125,8 @@ async def test_tolerant_readers_drop_privileged_fields(
     msg = bus.message(s.REGISTER, RegisterUserV1(email=email, password=SecretStr(PASSWORD)))
     body = json.loads(msg.body)
     body["data"].update(email_verified=True, role="owner")
-    response = await bus.nc.request(msg.subject, json.dumps(body).encode(), timeout=5)
-    assert json.loads(response.data)["ok"] is True
+    response = await bus.request_raw(msg.subject, json.dumps(body).encode(), timeout=5)
+    assert json.loads(response)["ok"] is True
     err = await remote_error(login(bus, email))
     assert err.code == "inkpass.email_unverified"  # the injected flag was dropped
 
@@ -142,8 +142,8 @@ async def test_profile_update_cannot_touch_privileged_fields(
     body = json.loads(msg.body)
     body["data"].update(email="victim@example.com", email_verified=True, status="active")
     before = await snapshot(db)
-    response = await bus.nc.request(msg.subject, json.dumps(body).encode(), timeout=5)
-    assert json.loads(response.data)["error"]["code"] == BusErrorCode.INVALID_PAYLOAD
+    response = await bus.request_raw(msg.subject, json.dumps(body).encode(), timeout=5)
+    assert json.loads(response)["error"]["code"] == BusErrorCode.INVALID_PAYLOAD
     assert await snapshot(db) == before
     profile = await bus.request(
         s.UPDATE_PROFILE,
@@ -169,8 +169,8 @@ async def test_weak_or_unbounded_passwords_are_refused(
     msg = bus.message(s.REGISTER, RegisterUserV1(email=new_email(), password=SecretStr(PASSWORD)))
     body = json.loads(msg.body)
     body["data"]["password"] = password
-    response = await bus.nc.request(msg.subject, json.dumps(body).encode(), timeout=5)
-    assert json.loads(response.data)["error"]["code"] == code
+    response = await bus.request_raw(msg.subject, json.dumps(body).encode(), timeout=5)
+    assert json.loads(response)["error"]["code"] == code
     assert await snapshot(db) == before
 
 
@@ -181,8 +181,8 @@ async def test_a_huge_password_at_sign_in_is_refused_before_hashing(
     msg = bus.message(s.LOGIN, LoginV1(email=alice.email, password=SecretStr("x")))
     body = json.loads(msg.body)
     body["data"]["password"] = "p" * 100_000
-    response = await bus.nc.request(msg.subject, json.dumps(body).encode(), timeout=5)
-    assert json.loads(response.data)["error"]["code"] == BusErrorCode.INVALID_PAYLOAD
+    response = await bus.request_raw(msg.subject, json.dumps(body).encode(), timeout=5)
+    assert json.loads(response)["error"]["code"] == BusErrorCode.INVALID_PAYLOAD
 
 
 async def test_change_password_ends_every_session(

@@ -214,7 +214,7 @@ async def test_malformed_requests_and_commands_are_refused_with_a_code(
             "data": body,
         }
         raw = json.dumps(envelope).encode()
-        reply = json.loads((await bus.nc.request(TASK_CREATE_RPC.template, raw, timeout=5)).data)
+        reply = json.loads(await bus.request_raw(TASK_CREATE_RPC.template, raw, timeout=5))
         assert reply["error"]["code"] == BusErrorCode.INVALID_PAYLOAD, body
         await bus.js.publish(TASK_CREATE.template, raw)
 

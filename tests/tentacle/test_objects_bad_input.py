@@ -170,7 +170,7 @@ async def test_malformed_requests_are_refused_by_the_contract(
             "data": payload,
         }
         raw = json.dumps(envelope).encode()
-        reply = json.loads((await caller.bus.nc.request(subject.template, raw, timeout=5)).data)
+        reply = json.loads(await caller.bus.request_raw(subject.template, raw, timeout=5))
         assert reply["error"]["code"] == BusErrorCode.INVALID_PAYLOAD, payload
     assert await everything(caller) == [ada]
 

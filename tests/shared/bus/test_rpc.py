@@ -78,8 +78,8 @@ async def test_malformed_requests_get_an_error_reply(
     else:
         assert isinstance(body, bytes)
         raw = body
-    response = await bus.nc.request(good.subject, raw, timeout=5)
-    reply = json.loads(response.data)
+    response = await bus.request_raw(good.subject, raw, timeout=5)
+    reply = json.loads(response)
     assert reply["ok"] is False
     assert reply["error"]["code"] == code
     # The server is still answering.
@@ -109,9 +109,9 @@ async def test_requests_are_served_concurrently(bus: Bus, server: object) -> Non
 
 async def test_the_reply_belongs_to_the_request_call(bus: Bus, server: object) -> None:
     msg = bus.message(PRICE, PriceQueryV1(item="cog"), org_id="acme")
-    response = await bus.nc.request(msg.subject, msg.body, timeout=5)
+    response = await bus.request_raw(msg.subject, msg.body, timeout=5)
     request_meta = json.loads(msg.body)["meta"]
-    reply_meta = json.loads(response.data)["meta"]
+    reply_meta = json.loads(response)["meta"]
     assert reply_meta["call_id"] == request_meta["call_id"]
     assert reply_meta["root_call_id"] == request_meta["root_call_id"]
     assert reply_meta["org_id"] == "acme"
