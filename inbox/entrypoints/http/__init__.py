@@ -12,6 +12,7 @@ from inbox.entrypoints.http import (
     auth_routes,
     conversation_routes,
     files_routes,
+    integration_routes,
     member_routes,
     memory_routes,
     org_routes,
@@ -24,6 +25,7 @@ from inbox.entrypoints.http.limits import BodyLimit, Rate, RateLimit
 from inbox.entrypoints.web import (
     files_pages,
     google_pages,
+    integration_pages,
     members_pages,
     memory_pages,
     org_pages,
@@ -68,12 +70,13 @@ def new_http_app(settings: InboxSettings, limits: SharedRateLimits) -> FastAPI:
     )
     for module in (auth_routes, task_routes, conversation_routes, stream_routes, files_routes):
         app.include_router(module.router)
-    for module in (workspace_routes, memory_routes, member_routes, org_routes):
+    for module in (workspace_routes, memory_routes, member_routes, org_routes, integration_routes):
         app.include_router(module.router)
     app.include_router(pages.router)
     for module in (workspace_pages, memory_pages, files_pages, members_pages, org_pages):
         app.include_router(module.router)
     app.include_router(google_pages.router)
+    app.include_router(integration_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

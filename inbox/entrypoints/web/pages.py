@@ -52,6 +52,7 @@ from inbox.domain.errors import InboxError, InvalidRequest, NotFound, http_statu
 from inbox.entrypoints.http.auth_routes import ask
 from inbox.entrypoints.http.deps import client_ip, get_inbox, user_agent
 from inbox.entrypoints.http.task_routes import as_caller
+from inbox.entrypoints.web.provider_forms import PROVIDER_FORMS
 from inbox.entrypoints.web.session import (
     carry_session,
     check_origin,
@@ -501,6 +502,7 @@ async def settings_page(
         org=org.model_dump(mode="json"),
         zones=TIME_ZONES,
         integrations=integrations,
+        provider_forms=PROVIDER_FORMS,
         **extra,
     )
 
