@@ -8,16 +8,13 @@ id finds the stored one instead of asking twice.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import JsonValue
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.ids import new_id
-from contracts.inbox.models import FeedKind
 from contracts.model import ContractModel
 from contracts.subject import Subject
 from contracts.tentacle.chat import (
@@ -37,11 +34,11 @@ from contracts.tentacle.chat import (
 from inbox.adapters.tables import conversations, messages
 from inbox.domain.chat import ApprovalNotPending, ChatKind, ChatMessageConflict
 from inbox.domain.errors import InboxError, NotFound
-from inbox.domain.messages import MessageKind
 from inbox.service import feed
 from inbox.service.auth import Principal
 from inbox.service.context import Inbox
-from inbox.service.records import conversation_json, message_json
+from inbox.service.conversations import record_user_message
+from inbox.service.records import message_json
 from inbox.service.remote import as_http_error
 from shared.errors import FluxosError
 
@@ -63,8 +60,6 @@ async def send(
     conversation_id = conversation_id or new_id()
     message_id = message_id or new_id()
     reply_id = chat_reply_id(org, message_id)
-    now = datetime.now(UTC)
-    key = f"{now.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{0:010d}|{message_id}"
     async with inbox.db.transaction(org_id=org) as uow:
         session = uow.session
         if not new and not await _exists(session, org, conversation_id):
@@ -88,53 +83,15 @@ async def send(
                 "conversation_id": conversation_id,
                 "reply_id": reply_id,
             }
-        statement = insert(conversations).values(
+        message, entry = await record_user_message(
+            uow,
             org_id=org,
+            user_id=principal.user_id,
             conversation_id=conversation_id,
-            title=text[:120],
-            read_status="read",
-            created_at=now,
-            updated_at=now,
-            last_message_at=now,
-            last_preview=text[:200],
-            last_message_key=key,
+            message_id=message_id,
+            text=text,
+            data={"reply_id": reply_id},
         )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[conversations.c.org_id, conversations.c.conversation_id],
-                set_={
-                    "updated_at": now,
-                    "last_message_at": now,
-                    "last_preview": text[:200],
-                    "last_message_key": key,
-                },
-            )
-        )
-        row = (
-            await session.execute(
-                insert(messages)
-                .values(
-                    org_id=org,
-                    message_id=message_id,
-                    conversation_id=conversation_id,
-                    role="user",
-                    agent_id=principal.user_id,
-                    kind=MessageKind.TEXT,
-                    body=text,
-                    data={"reply_id": reply_id},
-                    created_at=now,
-                )
-                .returning(*messages.c)
-            )
-        ).one()
-        conversation = (
-            await session.execute(
-                select(conversations).where(
-                    conversations.c.org_id == org,
-                    conversations.c.conversation_id == conversation_id,
-                )
-            )
-        ).one()
         uow.publish(
             inbox.bus.message(
                 CHAT_SEND,
@@ -144,15 +101,6 @@ async def send(
                 org_id=org,
                 actor=principal.actor,
             )
-        )
-        message = message_json(row)
-        entry = await feed.append(
-            uow,
-            org_id=org,
-            kind=FeedKind.MESSAGE,
-            data={"message": message, "conversation": conversation_json(conversation)},
-            conversation_id=conversation_id,
-            source_at=now,
         )
     await feed.announce(inbox.bus, entry)
     return {"message": message, "conversation_id": conversation_id, "reply_id": reply_id}

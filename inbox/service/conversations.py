@@ -11,13 +11,14 @@ from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 
 from contracts.ids import new_id
-from contracts.inbox.models import FeedKind
+from contracts.inbox.models import FeedEntryV1, FeedKind
 from inbox.adapters.tables import checkpoints, conversations, messages
 from inbox.domain.errors import NotFound
 from inbox.domain.messages import MessageKind
 from inbox.service import feed
 from inbox.service.context import Inbox
 from inbox.service.records import conversation_json, message_json
+from shared.db import UnitOfWork
 
 
 class ReadStatus(StrEnum):
@@ -179,67 +180,88 @@ async def post_user_message(
     text: str,
 ) -> dict[str, JsonValue]:
     """Store what the person wrote (creating the conversation if it is new)."""
-    now = datetime.now(UTC)
-    conversation_id = conversation_id or new_id()
-    message_id = new_id()
-    key = f"{now.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{0:010d}|{message_id}"
     async with inbox.db.transaction(org_id=org_id) as uow:
-        session = uow.session
-        statement = insert(conversations).values(
-            org_id=org_id,
-            conversation_id=conversation_id,
-            title=text[:120],
-            read_status=ReadStatus.READ.value,
-            created_at=now,
-            updated_at=now,
-            last_message_at=now,
-            last_preview=text[:200],
-            last_message_key=key,
-        )
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[conversations.c.org_id, conversations.c.conversation_id],
-                set_={
-                    "updated_at": now,
-                    "last_message_at": now,
-                    "last_preview": text[:200],
-                    "last_message_key": key,
-                },
-            )
-        )
-        row = (
-            await session.execute(
-                insert(messages)
-                .values(
-                    org_id=org_id,
-                    message_id=message_id,
-                    conversation_id=conversation_id,
-                    role="user",
-                    agent_id=user_id,
-                    kind=MessageKind.TEXT,
-                    body=text,
-                    data={},
-                    created_at=now,
-                )
-                .returning(*messages.c)
-            )
-        ).one()
-        conversation = (
-            await session.execute(
-                select(conversations).where(
-                    conversations.c.org_id == org_id,
-                    conversations.c.conversation_id == conversation_id,
-                )
-            )
-        ).one()
-        message = message_json(row)
-        entry = await feed.append(
+        message, entry = await record_user_message(
             uow,
             org_id=org_id,
-            kind=FeedKind.MESSAGE,
-            data={"message": message, "conversation": conversation_json(conversation)},
-            conversation_id=conversation_id,
-            source_at=now,
+            user_id=user_id,
+            conversation_id=conversation_id or new_id(),
+            message_id=new_id(),
+            text=text,
         )
     await feed.announce(inbox.bus, entry)
     return message
+
+
+async def record_user_message(
+    uow: UnitOfWork,
+    *,
+    org_id: str,
+    user_id: str,
+    conversation_id: str,
+    message_id: str,
+    text: str,
+    data: dict[str, JsonValue] | None = None,
+) -> tuple[dict[str, JsonValue], FeedEntryV1]:
+    """In `uow`: the person's message in its conversation (created if new, else moved to the
+    top), and its feed entry; announce the entry after the commit."""
+    now = datetime.now(UTC)
+    key = f"{now.strftime('%Y-%m-%dT%H:%M:%S.%f')}|{0:010d}|{message_id}"
+    session = uow.session
+    statement = insert(conversations).values(
+        org_id=org_id,
+        conversation_id=conversation_id,
+        title=text[:120],
+        read_status=ReadStatus.READ.value,
+        created_at=now,
+        updated_at=now,
+        last_message_at=now,
+        last_preview=text[:200],
+        last_message_key=key,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[conversations.c.org_id, conversations.c.conversation_id],
+            set_={
+                "updated_at": now,
+                "last_message_at": now,
+                "last_preview": text[:200],
+                "last_message_key": key,
+            },
+        )
+    )
+    row = (
+        await session.execute(
+            insert(messages)
+            .values(
+                org_id=org_id,
+                message_id=message_id,
+                conversation_id=conversation_id,
+                role="user",
+                agent_id=user_id,
+                kind=MessageKind.TEXT,
+                body=text,
+                data=data or {},
+                created_at=now,
+            )
+            .returning(*messages.c)
+        )
+    ).one()
+    conversation = (
+        await session.execute(
+            select(conversations).where(
+                conversations.c.org_id == org_id,
+                conversations.c.conversation_id == conversation_id,
+            )
+        )
+    ).one()
+    message = message_json(row)
+    entry = await feed.append(
+        uow,
+        org_id=org_id,
+        kind=FeedKind.MESSAGE,
+        data={"message": message, "conversation": conversation_json(conversation)},
+        conversation_id=conversation_id,
+        source_at=now,
+    )
+    return message, entry
