@@ -38,6 +38,7 @@ from typing import Any
 
 import asyncpg
 import nats
+import psutil
 from nats.js.api import StreamConfig
 from sqlalchemy import text
 
@@ -237,6 +238,40 @@ async def http_floor(base: Path) -> float:
 
 
 # ------------------------------------------------------------------------------ mimic
+def cpu_seconds(pid: int | None) -> float:
+    """CPU a process and its children have used so far: live ones, and the exited ones it
+    waited for (PostgreSQL's backends are the postmaster's children)."""
+    if pid is None:
+        return 0.0
+    try:
+        root = psutil.Process(pid)
+        own = root.cpu_times()
+        total = own.user + own.system + own.children_user + own.children_system
+        for child in root.children(recursive=True):
+            try:
+                times = child.cpu_times()
+            except psutil.NoSuchProcess:  # exited meanwhile: counted by its parent once reaped
+                continue
+            total += times.user + times.system
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def cpu_snapshot(pids: dict[str, int | None]) -> dict[str, float]:
+    return {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def cpu_ms_per(
+    before: dict[str, float], after: dict[str, float], count: int, what: str
+) -> dict[str, float]:
+    """Milliseconds of CPU per email (or webhook) for each process, over one phase."""
+    return {
+        f"cpu_ms_per_{what}_{name}": round((after[name] - before[name]) * 1000 / count, 3)
+        for name in before
+    }
+
+
 async def emails(bus: Bus, maildir: Path) -> tuple[float, float]:
     delivered = 0
     done = asyncio.Event()
@@ -347,8 +382,17 @@ async def run() -> dict[str, Any]:
             bus = await Bus(PlatformSettings(nats_url=nats_server.url), name="bench").connect()
             try:
                 await _wait_healthy(bus, proc, log)
+                pids = {"mimic": proc.pid, "postgres": postgres.pid, "nats": nats_server.pid}
+                before = cpu_snapshot(pids)
                 emails_per_s, publish_s = await emails(bus, home / "mail")
+                between = cpu_snapshot(pids)
                 webhooks_per_s, latencies = await webhooks(bus, port)
+                after = cpu_snapshot(pids)
+                cpu = {
+                    **cpu_ms_per(before, between, EMAILS, "email"),
+                    **cpu_ms_per(between, after, WEBHOOKS, "webhook"),
+                    "load_average_1m": round(os.getloadavg()[0], 2),
+                }
             finally:
                 await bus.close()
                 stop(proc)
@@ -361,6 +405,7 @@ async def run() -> dict[str, Any]:
         "ingress_p50_ms": round(percentile(latencies, 50), 3),
         "ingress_p99_ms": round(percentile(latencies, 99), 3),
         "concurrency": CONCURRENCY,
+        **cpu,
         **floor,
         "emails_vs_pg_floor": round(emails_per_s / floor["floor_pg_tx_per_s"], 4),
         # An email is two outbox transactions: this ratio is 0.5 if nothing else cost anything.
