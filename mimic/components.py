@@ -20,6 +20,7 @@ from mimic.adapters.providers.base import EmailProvider
 from mimic.adapters.providers.postmark import PostmarkProvider
 from mimic.adapters.providers.resend import ResendProvider
 from mimic.adapters.providers.smtp import SmtpProvider, SmtpServer
+from mimic.adapters.send_store import SendStore
 from mimic.adapters.webhook_receipts import WebhookReceipts
 from mimic.domain.email import Mailbox
 from mimic.domain.ratelimit import Limits
@@ -34,6 +35,7 @@ from mimic.service.send_notification import SendNotification, SendPolicy
 from mimic.settings import MimicSettings
 from shared.crypto import Keyring
 from shared.db import Database
+from shared.db.urls import to_asyncpg_dsn
 from shared.logging import get_logger
 from shared.net import OutboundPolicy
 from shared.service import ServiceApp
@@ -60,6 +62,7 @@ class Components:
         self.dev_sink: DevSmtpSink | None = None
         self.providers: list[EmailProvider] = []
         self.outbound: Outbound | None = None
+        self.store: SendStore | None = None
         self._send: SendNotification | None = None
         self._receive: ReceiveWebhook | None = None
         self._statuses: ApplyProviderStatus | None = None
@@ -107,8 +110,17 @@ class Components:
         )
         events = Events(self.app.bus)
         keyring = Keyring.from_settings(s.platform)
+        db = self.db
+        self.store = SendStore(
+            lambda: to_asyncpg_dsn(db.url),
+            lambda: db.publisher,
+            size=s.send_pool_size,
+            lease=db.publish_lease,
+            application_name=f"mimic-send-{s.instance_id}",
+        )
+        await self.store.connect()
         self._send = SendNotification(
-            self.db, events, self.catalog, {Channel.EMAIL: self.providers}, policy
+            db, self.store, events, self.catalog, {Channel.EMAIL: self.providers}, policy
         )
         webhook_receipts = WebhookReceipts(
             retention=timedelta(days=s.receipt_retention_days),
@@ -212,3 +224,5 @@ class Components:
                 await provider.close()
         if self.dev_sink is not None:
             await self.dev_sink.stop()
+        if self.store is not None:
+            await self.store.close()

@@ -81,6 +81,12 @@ class MimicSettings(HttpServiceSettings):
         gt=0,
         description="How long an unfinished provider call is presumed still running.",
     )
+    send_pool_size: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Database connections of the send path's own pool (an email's two writes).",
+    )
 
     # ------------------------------------------------------------------ integrations
     webhook_max_bytes: int = Field(default=512 * 1024, ge=1024, le=4 * 1024 * 1024)

@@ -37,7 +37,7 @@ _LOCK = select(notifications).where(notifications.c.id == bindparam("nid")).with
 # One round trip for an accepted call: settle the journal entry, remember the provider's id
 # (status webhooks name only that), and move the notification on. The status guard keeps a
 # row that something else settled meanwhile as it is.
-_ACCEPT = text(
+ACCEPT = text(
     """
     WITH before AS (
         SELECT announced FROM notifications WHERE id = :nid FOR UPDATE
@@ -79,22 +79,44 @@ async def accept(
 ) -> Notification | None:
     """Record an accepted call; the notification as now `sent` (or `delivered`), with
     `was_announced` (its earlier states were published before), or None if it had moved on."""
-    status = NotificationStatus.DELIVERED if delivered else NotificationStatus.SENT
     result = await session.execute(
-        _ACCEPT,
-        {
-            "nid": notification_id,
-            "seq": seq,
-            "org_id": org_id,
-            "provider": provider,
-            "pmid": provider_message_id,
-            "status": status.value,
-            "delivered_at": now if delivered else None,
-            "now": now,
-        },
+        ACCEPT,
+        accept_params(
+            org_id=org_id,
+            notification_id=notification_id,
+            seq=seq,
+            provider=provider,
+            provider_message_id=provider_message_id,
+            delivered=delivered,
+            now=now,
+        ),
     )
     row: Notification | None = result.first()
     return row
+
+
+def accept_params(
+    *,
+    org_id: str,
+    notification_id: str,
+    seq: int,
+    provider: str,
+    provider_message_id: str,
+    delivered: bool,
+    now: datetime,
+) -> dict[str, Any]:
+    """The parameters of `ACCEPT`, by name."""
+    status = NotificationStatus.DELIVERED if delivered else NotificationStatus.SENT
+    return {
+        "nid": notification_id,
+        "seq": seq,
+        "org_id": org_id,
+        "provider": provider,
+        "pmid": provider_message_id,
+        "status": status.value,
+        "delivered_at": now if delivered else None,
+        "now": now,
+    }
 
 
 async def create(session: AsyncSession, values: Mapping[str, Any]) -> Notification | None:

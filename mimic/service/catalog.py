@@ -23,6 +23,23 @@ class TemplateCatalog:
         self._cache: OrderedDict[tuple[str, str, int], CompiledTemplate] = OrderedDict()
         self._max = max_cached
 
+    def known(self, org_id: str, ref: TemplateRefV1) -> CompiledTemplate | None:
+        """The template `ref` names if that needs no database read (a system template, or a
+        pinned version compiled before); None when it does, or when there is no such system
+        template (`resolve` says so)."""
+        if system_templates.is_system_key(ref.key):
+            compiled = system_templates.COMPILED.get(ref.key)
+            if compiled is None or ref.version not in (None, compiled.spec.version):
+                return None
+            return compiled
+        if ref.version is None:  # the latest version: only the database knows it
+            return None
+        key = (org_id, ref.key, ref.version)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+        return cached
+
     async def resolve(
         self, session: AsyncSession, org_id: str, ref: TemplateRefV1
     ) -> CompiledTemplate:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from contracts.envelope import Actor
 from contracts.mimic.models import NotificationV1
@@ -10,7 +10,14 @@ from contracts.model import ContractModel
 from contracts.subject import Subject
 from mimic.adapters.notifications import Notification, to_model
 from shared.bus import Bus
-from shared.db import UnitOfWork
+from shared.bus.codec import OutboundMessage
+
+
+class Staging(Protocol):
+    """A unit of work that sends what it stages if it commits (`shared.db`'s, or the send
+    store's)."""
+
+    def publish(self, message: OutboundMessage) -> None: ...
 
 
 class Events:
@@ -18,14 +25,14 @@ class Events:
         self.bus = bus
 
     def stage(
-        self, uow: UnitOfWork, subject: Subject[NotificationV1, None], row: Notification
+        self, uow: Staging, subject: Subject[NotificationV1, None], row: Notification
     ) -> None:
         """A notification's status event, from its row as just written."""
         self.publish(uow, subject, to_model(row), org_id=row.org_id)
 
     def publish(
         self,
-        uow: UnitOfWork,
+        uow: Staging,
         subject: Subject[Any, None],
         payload: ContractModel,
         *,

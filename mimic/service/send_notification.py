@@ -49,18 +49,20 @@ from contracts.mimic.subjects import (
     NOTIFICATION_SENT,
 )
 from mimic.adapters import notifications as repo
-from mimic.adapters import ratelimits
+from mimic.adapters import ratelimits, send_writes
 from mimic.adapters.notifications import Notification, to_model
 from mimic.adapters.providers.base import EmailProvider
+from mimic.adapters.send_store import SendStore
 from mimic.domain.addresses import check_header_value
 from mimic.domain.email import Mailbox, OutgoingEmail
 from mimic.domain.errors import MimicError, RetryLater
 from mimic.domain.outcomes import Accepted, InDoubt, Outcome, Rejected, Unavailable
 from mimic.domain.ratelimit import Limits
 from mimic.domain.status import HANDED_OVER
+from mimic.domain.templates import CompiledTemplate
 from mimic.service.catalog import TemplateCatalog
 from mimic.service.context import require_org
-from mimic.service.events import Events
+from mimic.service.events import Events, Staging
 from mimic.service.send_plan import (
     Call,
     Done,
@@ -90,6 +92,15 @@ class _OverLimit(Exception):
     """A hopeful first transaction found a rate limit full: roll it back, decide carefully."""
 
 
+class _NotFirst(Exception):
+    """The fast first write did not apply ("exists" or "full"): roll it back, go the general
+    way."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _first_values(
     org_id: str, nid: str, command: SendNotificationV1, prepared: Prepared, now: datetime
 ) -> dict[str, Any]:
@@ -111,6 +122,22 @@ def _first_values(
     }
 
 
+def _sending_values(
+    org_id: str, nid: str, command: SendNotificationV1, prepared: Prepared, now: datetime
+) -> dict[str, Any]:
+    """A first delivery's row written straight as being sent, its limits charged with it."""
+    values = _first_values(org_id, nid, command, prepared, now)
+    values.update(
+        status=NotificationStatus.SENDING.value,
+        rate_charged=True,
+        attempts=1,
+        sending_at=now,
+        # Published by the transaction recording the call's outcome (one outbox round).
+        announced=False,
+    )
+    return values
+
+
 @dataclass(frozen=True)
 class SendPolicy:
     sender: Mailbox
@@ -129,6 +156,7 @@ class SendNotification:
     def __init__(
         self,
         db: Database,
+        store: SendStore,
         events: Events,
         catalog: TemplateCatalog,
         providers: Mapping[Channel, Sequence[EmailProvider]],
@@ -137,6 +165,7 @@ class SendNotification:
         clock: Clock = utcnow,
     ) -> None:
         self.db = db
+        self.store = store
         self.events = events
         self.catalog = catalog
         self.providers = providers
@@ -148,9 +177,13 @@ class SendNotification:
         nid = notification_id(org_id, command.idempotency_key)
         prepared: Prepared | None = None
         plan: Plan = Done()
+        fast = await self._first_fast(org_id, nid, command)
+        if isinstance(fast, tuple):
+            prepared, plan = fast
         # First as if the limits had room (nearly always true); over one, that transaction is
         # rolled back, charge included, and the careful path decides.
-        for hopeful in (True, False):
+        hopes = () if isinstance(fast, tuple) else (False,) if fast == "full" else (True, False)
+        for hopeful in hopes:
             try:
                 async with self.db.transaction(org_id=org_id) as uow:
                     row = await repo.lock(uow.session, nid)
@@ -180,6 +213,43 @@ class SendNotification:
                 assert prepared is not None
                 email = self._email(nid, prepared)
                 await self._send(org_id, nid, email, plan, delivery)
+
+    async def _first_fast(
+        self, org_id: str, nid: str, command: SendNotificationV1
+    ) -> tuple[Prepared, Call] | str | None:
+        """The common first delivery in one statement on the send store: recorded as being
+        sent, its call journalled and its limits charged, or nothing written. The content and
+        plan to call with; or why not ("exists", "full"); or None if it does not apply (no
+        provider, or a template only the database can name)."""
+        providers = list(self.providers.get(command.channel, ()))
+        if not providers:
+            return None
+        compiled = None
+        if command.content is None:
+            assert command.template is not None
+            compiled = self.catalog.known(org_id, command.template)
+            if compiled is None:
+                return None
+        # Rendered before anything is written: bad input is refused, nothing recorded.
+        prepared = self._prepared(command, compiled)
+        now = self.clock()
+        counters = self.policy.limits.counters(
+            org_id=org_id, channel=command.channel.value, recipient=command.to.address, now=now
+        )
+        try:
+            async with self.store.transaction(org_id) as tx:
+                refused = await send_writes.record_first(
+                    tx,
+                    _sending_values(org_id, nid, command, prepared, now),
+                    provider=providers[0].name,
+                    counters=counters,
+                    now=now,
+                )
+                if refused is not None:
+                    raise _NotFirst(refused)  # rolls back the charges it made
+        except _NotFirst as why:
+            return why.reason
+        return prepared, Call(providers, 1, resumed=False, unannounced=True)
 
     # ------------------------------------------------------------------ deciding (row locked)
     async def _first(
@@ -259,16 +329,7 @@ class SendNotification:
         providers: list[EmailProvider],
         now: datetime,
     ) -> Plan:
-        values = _first_values(org_id, nid, command, prepared, now)
-        values.update(
-            status=NotificationStatus.SENDING.value,
-            rate_charged=True,
-            attempts=1,
-            sending_at=now,
-            # Published by the transaction recording the call's outcome (one outbox round).
-            announced=False,
-        )
-        row = await repo.create(uow.session, values)
+        row = await repo.create(uow.session, _sending_values(org_id, nid, command, prepared, now))
         if row is None:
             raise RetryLater(
                 MimicErrorCode.SEND_IN_PROGRESS, "another delivery is recording it", retry_after=1
@@ -305,6 +366,17 @@ class SendNotification:
         command: SendNotificationV1,
         pinned: tuple[str, int] | None,
     ) -> Prepared:
+        compiled = None
+        if command.content is None:
+            assert command.template is not None
+            ref = command.template
+            if pinned is not None:
+                ref = ref.model_copy(update={"key": pinned[0], "version": pinned[1]})
+            compiled = await self.catalog.resolve(session, org_id, ref)
+        return self._prepared(command, compiled)
+
+    def _prepared(self, command: SendNotificationV1, compiled: CompiledTemplate | None) -> Prepared:
+        """The content to send: inline, or rendered from `compiled` (the command's template)."""
         to = reply_to = None
         if command.channel is Channel.EMAIL:
             to = Mailbox.checked(command.to.address, command.to.name, field="recipient")
@@ -314,11 +386,7 @@ class SendNotification:
             content = command.content
             subject = check_header_value(content.subject, field="subject")
             return Prepared(to, reply_to, subject, content.text, content.html)
-        assert command.template is not None
-        ref = command.template
-        if pinned is not None:
-            ref = ref.model_copy(update={"key": pinned[0], "version": pinned[1]})
-        compiled = await self.catalog.resolve(session, org_id, ref)
+        assert compiled is not None
         rendered = compiled.render(command.variables)
         return Prepared(
             to,
@@ -534,6 +602,9 @@ class SendNotification:
         """Record the call's outcome and say what follows: nothing more ("done"), the next
         provider ("next"), or only this provider again, later ("stay"). With `announce`, the
         `queued` and `send_started` events are published first, in the same transaction."""
+        if isinstance(outcome, Accepted):
+            await self._accepted(org_id, nid, seq, provider, outcome, announce=announce)
+            return "done"
         async with self.db.transaction(org_id=org_id) as uow:
             session, now = uow.session, self.clock()
             if announce and not isinstance(outcome, Accepted):
@@ -541,33 +612,6 @@ class SendNotification:
                 if not current.announced:  # a redelivery may have announced meanwhile
                     await self._catch_up(uow, current)
             match outcome:
-                case Accepted(provider_message_id, delivered):
-                    row = await repo.accept(
-                        session,
-                        org_id=org_id,
-                        notification_id=nid,
-                        seq=seq,
-                        provider=provider.name,
-                        provider_message_id=provider_message_id,
-                        delivered=delivered,
-                        now=now,
-                    )
-                    if row is not None:
-                        if announce and not row.was_announced:
-                            queued, started = as_queued(row), as_sending(row)
-                            self.events.publish(uow, NOTIFICATION_QUEUED, queued, org_id=org_id)
-                            self.events.publish(
-                                uow, NOTIFICATION_SEND_STARTED, started, org_id=org_id
-                            )
-                        sent = to_model(row)
-                        if delivered:
-                            sent = sent.model_copy(
-                                update={"status": NotificationStatus.SENT, "delivered_at": None}
-                            )
-                        self.events.publish(uow, NOTIFICATION_SENT, sent, org_id=org_id)
-                        if delivered:
-                            self.events.stage(uow, NOTIFICATION_DELIVERED, row)
-                    return "done"
                 case Rejected(code, message):
                     await repo.finish_attempt(
                         session, nid, seq, outcome="rejected", detail=message, now=now
@@ -601,3 +645,44 @@ class SendNotification:
                     )
                     return "done"
         raise AssertionError(f"unmatched outcome {outcome!r}")  # pragma: no cover
+
+    async def _accepted(
+        self,
+        org_id: str,
+        nid: str,
+        seq: int,
+        provider: EmailProvider,
+        outcome: Accepted,
+        *,
+        announce: bool,
+    ) -> None:
+        """Record an accepted call and publish what it changed, in one statement and the
+        outbox insert on the send store (every email that goes out comes this way)."""
+        delivered = outcome.delivered
+        params = repo.accept_params(
+            org_id=org_id,
+            notification_id=nid,
+            seq=seq,
+            provider=provider.name,
+            provider_message_id=outcome.provider_message_id,
+            delivered=delivered,
+            now=self.clock(),
+        )
+        async with self.store.transaction(org_id) as tx:
+            row = await send_writes.accept(tx, params)
+            if row is not None:
+                self._stage_accepted(tx, row, org_id, announce=announce, delivered=delivered)
+
+    def _stage_accepted(
+        self, tx: Staging, row: Notification, org_id: str, *, announce: bool, delivered: bool
+    ) -> None:
+        if announce and not row.was_announced:
+            queued, started = as_queued(row), as_sending(row)
+            self.events.publish(tx, NOTIFICATION_QUEUED, queued, org_id=org_id)
+            self.events.publish(tx, NOTIFICATION_SEND_STARTED, started, org_id=org_id)
+        sent = to_model(row)
+        if delivered:
+            sent = sent.model_copy(update={"status": NotificationStatus.SENT, "delivered_at": None})
+        self.events.publish(tx, NOTIFICATION_SENT, sent, org_id=org_id)
+        if delivered:
+            self.events.stage(tx, NOTIFICATION_DELIVERED, row)

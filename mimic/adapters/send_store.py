@@ -1,0 +1,253 @@
+"""The send path's own connection pool (asyncpg) for the two writes every email makes.
+
+Why not `shared.db.Database` here: an email's first recording and its outcome were most of
+mimic's CPU per email, nearly all of it SQLAlchemy's per-statement work and its unit of work's
+extra round trips (pool pre-ping, BEGIN, the org setting, COMMIT), and a consumer running many
+sends at once kept opening and closing overflow connections. This pool holds a fixed number of
+connections, and each write is one explicit transaction of one or two prepared statements.
+
+The rules stay those of `shared.db`:
+
+* every transaction is scoped to one organisation for row-level security: the org is set on
+  the connection (a checked token, `set_config`) when the next user is another organisation;
+* messages are written to the shared outbox table in the transaction that writes the state,
+  leased to this process, published right after the commit in order (`publish_committed`) and
+  marked published many at a time afterwards; what is not published (a crash after commit,
+  NATS away) is the shared relay's once the lease ends, or at once when it is given back;
+* transient driver failures surface as `shared.db` errors, so the consumer's one retry owner
+  handles them as everywhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any, Final
+
+import asyncpg
+
+from contracts.ids import new_id
+from shared.bus.codec import OutboundMessage
+from shared.db.errors import DatabaseUnavailable, translate
+from shared.db.outbox import PUBLISH_ALLOWANCE, Publisher, checked_message, publish_committed
+from shared.db.rls import checked_org_id
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+Conn = Any
+"""An asyncpg connection (asyncpg ships no type information)."""
+
+_OUTBOX_ROWS: Final = """
+    INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id, next_attempt_at)
+    SELECT $1::uuid, u.subject, u.headers::jsonb, u.body, u.message_id,
+           clock_timestamp() + $6::interval
+      FROM unnest($2::text[], $3::text[], $4::bytea[], $5::text[])
+           WITH ORDINALITY AS u(subject, headers, body, message_id, n)
+     ORDER BY u.n
+    RETURNING id
+"""
+_MARK: Final = """
+    UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
+     WHERE id = ANY($1::bigint[]) AND published_at IS NULL
+"""
+_RELEASE: Final = """
+    UPDATE fluxos_outbox SET next_attempt_at = NULL
+     WHERE id = ANY($1::bigint[]) AND published_at IS NULL
+"""
+_DRIVER_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+async def _keep(conn: Conn) -> None:
+    """Nothing to reset when a connection returns to the pool: every unit ends with COMMIT or
+    ROLLBACK (or the connection is closed), and the org setting is tracked and replaced by the
+    next user. (asyncpg's default reset is a round trip, and would clear the org setting.)"""
+
+
+class Row:
+    """A fetched record read by attribute, as the SQLAlchemy rows the rest of mimic reads."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Any) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class Tx:
+    """One transaction on one connection; `publish` sends a message if, and only if, it commits."""
+
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+        self.batch = new_id()
+        self.staged: list[OutboundMessage] = []
+
+    def publish(self, message: OutboundMessage) -> None:
+        self.staged.append(checked_message(message))
+
+
+class SendStore:
+    def __init__(
+        self,
+        dsn: Callable[[], str],
+        publisher: Callable[[], Publisher | None],
+        *,
+        size: int,
+        lease: timedelta,
+        statement_timeout_s: float = 30.0,
+        idle_in_transaction_timeout_s: float = 60.0,
+        application_name: str = "mimic-send",
+    ) -> None:
+        if lease <= PUBLISH_ALLOWANCE:
+            raise ValueError(f"lease must be longer than {PUBLISH_ALLOWANCE}")
+        self._dsn = dsn
+        self._publisher = publisher
+        self._lease = lease
+        self._options = {
+            "min_size": size,
+            "max_size": size,
+            "server_settings": {
+                "application_name": application_name[:63],
+                "statement_timeout": str(int(statement_timeout_s * 1000)),
+                "idle_in_transaction_session_timeout": str(
+                    int(idle_in_transaction_timeout_s * 1000)
+                ),
+            },
+        }
+        self._pool: Any = None
+        self._scopes: dict[int, str] = {}
+        """The org each connection (by server pid) is scoped to."""
+        self._marks: list[int] = []
+        self._marking: asyncio.Task[None] | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    async def connect(self) -> None:
+        if self._pool is None:
+            try:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn(), init=self._init, reset=_keep, **self._options
+                )
+            except Exception as exc:
+                raise (translate(exc) or DatabaseUnavailable(str(exc))) from exc
+
+    async def close(self, *, timeout: float = 5.0) -> None:
+        if self._marking is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._marking), timeout)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), timeout)
+            except TimeoutError:  # a connection never came back: a stopping service must stop
+                pool.terminate()
+
+    async def _init(self, conn: Conn) -> None:
+        # A new backend may reuse a dead one's pid: it starts unscoped whatever we knew.
+        self._scopes.pop(conn.get_server_pid(), None)
+        for kind in ("json", "jsonb"):
+            await conn.set_type_codec(kind, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
+
+    async def _scope(self, conn: Conn, org: str) -> None:
+        pid = conn.get_server_pid()
+        if self._scopes.get(pid) == org:
+            return
+        # Session-wide (not transaction-local): it stays until another org's unit replaces it.
+        await conn.execute("SELECT set_config('fluxos.org_id', $1, false)", org)
+        self._scopes[pid] = org
+
+    # ---------------------------------------------------------------- units of work
+    @asynccontextmanager
+    async def transaction(self, org_id: str) -> AsyncIterator[Tx]:
+        """Committed when the block ends, rolled back if it raises (or calls `rollback`)."""
+        org = checked_org_id(org_id)
+        assert org is not None
+        if self._pool is None:
+            raise RuntimeError("SendStore.connect() has not been awaited")
+        written: list[tuple[int, OutboundMessage]] = []
+        leased_at = 0.0
+        try:
+            async with self._pool.acquire() as conn:
+                await self._scope(conn, org)
+                tx = Tx(conn)
+                await conn.execute("BEGIN")
+                try:
+                    yield tx
+                    if tx.staged:
+                        leased_at = time.monotonic()  # before the insert the lease starts at
+                        rows = await conn.fetch(
+                            _OUTBOX_ROWS,
+                            tx.batch,
+                            [m.subject for m in tx.staged],
+                            [_dumps(m.headers) for m in tx.staged],
+                            [m.body for m in tx.staged],
+                            [m.message_id for m in tx.staged],
+                            self._lease,
+                        )
+                        written = list(zip((r["id"] for r in rows), tx.staged, strict=True))
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    await _roll_back(conn)
+                    raise
+        except _DRIVER_ERRORS as exc:
+            transient = translate(exc)
+            if transient is None:
+                raise
+            raise transient from exc
+        if written:
+            await self._publish(written, leased_at)
+
+    async def _publish(self, written: list[tuple[int, OutboundMessage]], leased_at: float) -> None:
+        publisher = self._publisher()
+        if publisher is None:  # no bus yet: give the rows to the relay now
+            await self._release([row for row, _ in written])
+            return
+        deadline = leased_at + (self._lease - PUBLISH_ALLOWANCE).total_seconds()
+        result = await publish_committed(written, publisher, deadline=deadline)
+        if result.sent:
+            self._marks.extend(result.sent)
+            if self._marking is None or self._marking.done():
+                self._marking = asyncio.create_task(self._mark(), name="mimic-send-marks")
+        if result.unsent:
+            await self._release(result.unsent)
+
+    async def _mark(self) -> None:
+        """Mark published rows, every id collected so far in one statement, off the send path.
+        A mark that never lands costs a duplicate send the stream drops, not a lost message."""
+        while self._marks and self._pool is not None:
+            ids, self._marks = self._marks, []
+            try:
+                async with self._pool.acquire() as conn:
+                    await conn.execute(_MARK, ids)
+            except Exception as exc:
+                log.warning("send_store.mark_failed", rows=len(ids), error=str(exc))
+
+    async def _release(self, ids: list[int]) -> None:
+        try:
+            async with self._pool.acquire() as conn:
+                await conn.execute(_RELEASE, ids)
+        except Exception as exc:  # the relay waits the lease out instead
+            log.warning("send_store.release_failed", rows=len(ids), error=str(exc))
+
+
+async def _roll_back(conn: Conn) -> None:
+    if conn.is_closed():
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except Exception:
+        # Unknown state: never hand it to the next user (the pool opens a new one).
+        conn.terminate()

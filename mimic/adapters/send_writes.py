@@ -1,0 +1,119 @@
+"""An email's two hot writes as single statements on the send store's connection.
+
+The same writes as `notifications.create` + `start_attempt` + `ratelimits.charge` and as
+`notifications.accept`, for the common case only (a first delivery, limits with room, an
+accepted call); anything else goes the general way through `shared.db`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, cast
+
+from mimic.adapters.notifications import ACCEPT, Notification
+from mimic.adapters.send_store import Row, Tx
+from mimic.domain.ratelimit import Counter
+
+# The charge guard reads each conflicting counter's own limit out of the parameter arrays by
+# scope (scopes are distinct within one charge), as `ratelimits.charge` does with a CASE.
+_FIRST: Final = """
+    WITH created AS (
+        INSERT INTO notifications ({columns})
+        VALUES ({values})
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id
+    ), journal AS (
+        INSERT INTO send_attempts (notification_id, seq, org_id, provider, outcome, started_at)
+        SELECT id, 1, ${org}::text, ${provider}::text, 'calling', ${now}::timestamptz
+          FROM created
+    ), charged AS (
+        INSERT INTO rate_counters AS c (scope, key, window_start, count, expires_at)
+        SELECT u.scope, u.key, u.window_start, 1, u.expires_at
+          FROM unnest(${scopes}::text[], ${keys}::text[], ${starts}::timestamptz[],
+                      ${ends}::timestamptz[]) AS u(scope, key, window_start, expires_at)
+         WHERE EXISTS (SELECT 1 FROM created)
+        ON CONFLICT (scope, key, window_start) DO UPDATE SET count = c.count + 1
+         WHERE c.count < (${limits}::int[])[array_position(${scopes}::text[], c.scope)]
+        RETURNING scope
+    )
+    SELECT EXISTS (SELECT 1 FROM created) AS created,
+           (SELECT count(*) FROM charged) AS charged
+"""
+
+_statements: dict[tuple[str, ...], str] = {}
+
+
+def _first_statement(columns: tuple[str, ...]) -> str:
+    """The statement for one set of notification columns (always the same set in practice)."""
+    statement = _statements.get(columns)
+    if statement is None:
+        n = len(columns)
+        extra = {
+            name: n + i
+            for i, name in enumerate(
+                ("org", "provider", "now", "scopes", "keys", "starts", "ends", "limits"), 1
+            )
+        }
+        statement = _FIRST.format(
+            columns=", ".join(f'"{c}"' for c in columns),
+            values=", ".join(f"${i}" for i in range(1, n + 1)),
+            **{k: str(v) for k, v in extra.items()},
+        )
+        _statements[columns] = statement
+    return statement
+
+
+async def record_first(
+    tx: Tx,
+    values: Mapping[str, Any],
+    *,
+    provider: str,
+    counters: Sequence[Counter],
+    now: datetime,
+) -> str | None:
+    """Insert the notification, journal its first call and charge every counter, in one
+    statement. None when all of it happened; otherwise why not ("exists": the row was there,
+    nothing written; "full": a limit is full) and the caller must roll the transaction back."""
+    columns = tuple(values)
+    row = await tx.conn.fetchrow(
+        _first_statement(columns),
+        *(values[c] for c in columns),
+        values["org_id"],
+        provider,
+        now,
+        [c.limit.scope.value for c in counters],
+        [c.key for c in counters],
+        [c.window_start for c in counters],
+        [c.window_end for c in counters],
+        [c.limit.max_count for c in counters],
+    )
+    if not row["created"]:
+        return "exists"
+    if row["charged"] < len(counters):
+        return "full"
+    return None
+
+
+_ACCEPT_NAMES: Final = ("nid", "seq", "org_id", "provider", "pmid", "status", "delivered_at", "now")
+
+
+def _positional(sql: str, names: Sequence[str]) -> str:
+    """`sql` with `:name` parameters as asyncpg's `$n`, longest names first (no prefix clash)."""
+    for name in sorted(names, key=len, reverse=True):
+        sql = sql.replace(f":{name}", f"${names.index(name) + 1}")
+    return sql
+
+
+# The very statement the general path runs, so both settle an accepted call alike.
+_ACCEPT_SQL: Final = _positional(ACCEPT.text, _ACCEPT_NAMES)
+
+
+async def accept(tx: Tx, params: Mapping[str, Any]) -> Notification | None:
+    """`notifications.accept` on the send store (`params` from `accept_params`): the row as
+    now sent or delivered (with `was_announced`), or None if it had moved on."""
+    record = await tx.conn.fetchrow(_ACCEPT_SQL, *(params[n] for n in _ACCEPT_NAMES))
+    if record is None:
+        return None
+    # Read by attribute, as the general path's rows are (`to_model`, the event snapshots).
+    return cast(Notification, Row(record))
