@@ -11,6 +11,9 @@ mark the outbox) were most of a step's time. The rules stay the same:
   connection serving one org needs no extra round trip;
 * a unit of work is either one statement (`statement()`, autocommit: atomic on its own, as the
   orchestrator's versioned cycle write is) or an explicit transaction (`transaction()`);
+* a one-statement unit's cycle write (`Tx.write`) goes through group commit
+  (`group_commit.py`): writes ready at the same moment share one transaction and one commit,
+  on connections of their own (a unit holding a pool connection never waits for one);
 * messages are written to the shared outbox table (`fluxos_outbox`) by the statement or
   transaction that writes the state, and published right after commit, in staging order,
   with `Nats-Msg-Id` for JetStream dedupe; whatever is not published (a crash after commit,
@@ -39,6 +42,7 @@ from shared.db.errors import DatabaseUnavailable, translate
 from shared.db.outbox import checked_message
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
+from tentacle.adapters.group_commit import DEFAULT_IN_FLIGHT, GroupWriter
 from tentacle.service.ports import Effect
 
 log = get_logger(__name__)
@@ -97,8 +101,17 @@ class Tx:
     commit.
     """
 
-    def __init__(self, conn: Conn, org_id: str | None, marks: list[int], *, explicit: bool):
+    def __init__(
+        self,
+        conn: Conn,
+        org_id: str | None,
+        marks: list[int],
+        *,
+        explicit: bool,
+        group: GroupWriter | None = None,
+    ):
         self.conn = conn
+        self._group = group
         self.org_id = org_id
         self.explicit = explicit
         self.batch = new_id()
@@ -108,6 +121,13 @@ class Tx:
         """Side effects to journal with the write (the messages they stand for are staged)."""
         self._marks = marks
         self.taken_marks: list[int] = []
+
+    async def write(self, query: str, task_id: str, *args: Any) -> Any:
+        """The one write of a single-statement unit (its row): grouped with other units'
+        writes of `query` into one commit. In a transaction, a statement like any other."""
+        if self.explicit or self._group is None:
+            return await self.conn.fetchrow(query, *args)
+        return await self._group.fetchrow(self.org_id, query, task_id, *args)
 
     def publish(self, message: OutboundMessage) -> None:
         self.staged.append(checked_message(message))
@@ -153,6 +173,7 @@ class TaskDb:
         *,
         min_size: int = 2,
         max_size: int = 20,
+        group_in_flight: int = DEFAULT_IN_FLIGHT,
         statement_timeout_s: float = 30.0,
         idle_in_transaction_timeout_s: float = 60.0,
         application_name: str = "tentacle",
@@ -174,6 +195,13 @@ class TaskDb:
             },
         }
         self._pool: Any = None
+        self._group_in_flight = group_in_flight
+        # Group commit's own connections: a batch is never stuck behind units that hold the
+        # main pool's connections while they wait for it.
+        self._writer_pool: Any = None
+        self._group = GroupWriter(
+            lambda: self._writers.acquire(), self._scope, in_flight=group_in_flight
+        )
         self._marks: list[int] = []
         self._unmarked = asyncio.Event()
         self._scopes: dict[int, str] = {}
@@ -186,18 +214,33 @@ class TaskDb:
                 self._pool = await asyncpg.create_pool(
                     self._dsn(), init=self._init, reset=_keep, **self._options
                 )
+                writers = {
+                    **self._options,
+                    "min_size": self._group_in_flight,
+                    "max_size": self._group_in_flight,
+                }
+                self._writer_pool = await asyncpg.create_pool(
+                    self._dsn(), init=self._init, reset=_keep, **writers
+                )
             except Exception as exc:
                 raise (translate(exc) or DatabaseUnavailable(str(exc))) from exc
 
     async def close(self, *, timeout: float = 5.0) -> None:
+        if self._writer_pool is not None:  # the batches in flight finish first
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._group.close(), timeout)
         pool, self._pool = self._pool, None
+        writers, self._writer_pool = self._writer_pool, None
         if pool is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._flush_marks(pool), timeout)
+        for each in (writers, pool):
+            if each is None:
+                continue
             try:
-                await asyncio.wait_for(pool.close(), timeout)
+                await asyncio.wait_for(each.close(), timeout)
             except TimeoutError:  # a connection never came back: a stopping service must stop
-                pool.terminate()
+                each.terminate()
 
     async def _init(self, conn: Conn) -> None:
         # A new backend may reuse a dead one's pid: it starts unscoped whatever we knew.
@@ -224,6 +267,17 @@ class TaskDb:
             raise RuntimeError("TaskDb.connect() has not been awaited")
         return self._pool
 
+    @property
+    def _writers(self) -> Any:
+        if self._writer_pool is None:
+            raise RuntimeError("TaskDb.connect() has not been awaited")
+        return self._writer_pool
+
+    @property
+    def group(self) -> GroupWriter:
+        """Group commit of one-statement units' writes (its counters tell the batch sizes)."""
+        return self._group
+
     # ---------------------------------------------------------------- units of work
     # Plain functions handing out the unit itself: a second async generator layer around it
     # cost a few per cent of a replica's CPU (every step runs one unit).
@@ -241,7 +295,7 @@ class TaskDb:
         try:
             async with self.pool.acquire() as conn:
                 await self._scope(conn, org)
-                tx = Tx(conn, org, self._marks, explicit=explicit)
+                tx = Tx(conn, org, self._marks, explicit=explicit, group=self._group)
                 if explicit:
                     await conn.execute("BEGIN")
                 try:

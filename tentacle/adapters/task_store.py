@@ -2,12 +2,13 @@
 
 The load is one statement (task row, plan document, step states and open checkpoints
 aggregated in); the write is one statement too (data-modifying CTEs: the task row, plan,
-steps, events, checkpoints, journal, timer and the outbox rows of the cycle's messages). The
-write applies only if the task row is still at the version the cycle read: concurrent cycles
-of one task (two replicas, a redelivery, a command racing a step) serialise on the row, and
-the loser writes nothing and starts again from the new state. Event sequence numbers follow
-the version the write checks, so a task's events are numbered without gaps however many
-replicas work on it.
+steps, events, checkpoints, journal, timer and the outbox rows of the cycle's messages). A
+one-statement cycle's write shares a commit with others ready at the same moment (group
+commit, `group_commit.py`), each still checking its own version. The write applies only if
+the task row is still at the version the cycle read: concurrent cycles of one task (two
+replicas, a redelivery, a command racing a step) serialise on the row, and the loser writes
+nothing and starts again from the new state. Event sequence numbers follow the version the
+write checks, so a task's events are numbered without gaps however many replicas work on it.
 """
 
 from __future__ import annotations
@@ -374,8 +375,9 @@ class TaskStore:
         new_cps, changed_cps = _checkpoint_rows(cycle)
         finished, active_after, due = _timer(cycle, recovery_after_s)
         outgoing = tx.take_staged()
-        row = await tx.conn.fetchrow(
+        row = await tx.write(
             _WRITE,
+            state.task_id,
             state.task_id,
             state.plan_version,
             state.org_id,
