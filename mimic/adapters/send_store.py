@@ -25,7 +25,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any, Final
 
@@ -43,7 +43,7 @@ log = get_logger(__name__)
 Conn = Any
 """An asyncpg connection (asyncpg ships no type information)."""
 
-_OUTBOX_ROWS: Final = """
+OUTBOX_ROWS: Final = """
     INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id, next_attempt_at)
     SELECT $1::uuid, u.subject, u.headers::jsonb, u.body, u.message_id,
            clock_timestamp() + $6::interval
@@ -52,6 +52,7 @@ _OUTBOX_ROWS: Final = """
      ORDER BY u.n
     RETURNING id
 """
+"""Outbox rows from `Tx.outbox_args()`, leased to this process; their ids."""
 _MARK: Final = """
     UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
      WHERE id = ANY($1::bigint[]) AND published_at IS NULL
@@ -89,15 +90,43 @@ class Row:
 
 
 class Tx:
-    """One transaction on one connection; `publish` sends a message if, and only if, it commits."""
+    """One unit on one connection; `publish` sends a message if, and only if, it commits.
 
-    def __init__(self, conn: Conn) -> None:
+    In a transaction the staged messages are written at commit. In a single statement
+    (`SendStore.statement`) that statement writes them itself, from `outbox_args`, and hands
+    back their ids with `wrote`."""
+
+    def __init__(self, conn: Conn, lease: timedelta) -> None:
         self.conn = conn
         self.batch = new_id()
         self.staged: list[OutboundMessage] = []
+        self.written: list[tuple[int, OutboundMessage]] = []
+        self.leased_at = 0.0
+        self._lease = lease
 
     def publish(self, message: OutboundMessage) -> None:
         self.staged.append(checked_message(message))
+
+    def outbox_args(self) -> tuple[Any, ...]:
+        """The staged messages as `OUTBOX_ROWS`'s parameters $1..$6, in staging order."""
+        self.leased_at = time.monotonic()  # before the insert the lease starts at
+        return (
+            self.batch,
+            [m.subject for m in self.staged],
+            [_dumps(m.headers) for m in self.staged],
+            [m.body for m in self.staged],
+            [m.message_id for m in self.staged],
+            self._lease,
+        )
+
+    def unstage(self) -> None:
+        """The statement wrote nothing (it did not apply): nothing to publish."""
+        self.staged.clear()
+
+    def wrote(self, ids: list[int]) -> None:
+        """The staged messages are in the outbox as `ids` (ascending: staging order)."""
+        staged, self.staged = self.staged, []
+        self.written.extend(zip(ids, staged, strict=True))
 
 
 class SendStore:
@@ -170,45 +199,49 @@ class SendStore:
         self._scopes[pid] = org
 
     # ---------------------------------------------------------------- units of work
+    # Plain functions handing out the unit itself: one async generator layer, not two.
+    def transaction(self, org_id: str) -> AbstractAsyncContextManager[Tx]:
+        """Committed when the block ends, rolled back if it raises."""
+        return self._unit(org_id, explicit=True)
+
+    def statement(self, org_id: str) -> AbstractAsyncContextManager[Tx]:
+        """Autocommit: the block runs one statement, atomic on its own, which writes any
+        staged messages itself (`Tx.outbox_args`, `Tx.wrote`); one round trip, not three."""
+        return self._unit(org_id, explicit=False)
+
     @asynccontextmanager
-    async def transaction(self, org_id: str) -> AsyncIterator[Tx]:
-        """Committed when the block ends, rolled back if it raises (or calls `rollback`)."""
+    async def _unit(self, org_id: str, *, explicit: bool) -> AsyncIterator[Tx]:
         org = checked_org_id(org_id)
         assert org is not None
         if self._pool is None:
             raise RuntimeError("SendStore.connect() has not been awaited")
-        written: list[tuple[int, OutboundMessage]] = []
-        leased_at = 0.0
         try:
             async with self._pool.acquire() as conn:
                 await self._scope(conn, org)
-                tx = Tx(conn)
-                await conn.execute("BEGIN")
+                tx = Tx(conn, self._lease)
+                if explicit:
+                    await conn.execute("BEGIN")
                 try:
                     yield tx
-                    if tx.staged:
-                        leased_at = time.monotonic()  # before the insert the lease starts at
-                        rows = await conn.fetch(
-                            _OUTBOX_ROWS,
-                            tx.batch,
-                            [m.subject for m in tx.staged],
-                            [_dumps(m.headers) for m in tx.staged],
-                            [m.body for m in tx.staged],
-                            [m.message_id for m in tx.staged],
-                            self._lease,
-                        )
-                        written = list(zip((r["id"] for r in rows), tx.staged, strict=True))
-                    await conn.execute("COMMIT")
+                    if explicit:
+                        if tx.staged:
+                            tx.wrote(
+                                [r["id"] for r in await conn.fetch(OUTBOX_ROWS, *tx.outbox_args())]
+                            )
+                        await conn.execute("COMMIT")
+                    elif tx.staged:
+                        raise RuntimeError("messages staged but never written")
                 except BaseException:
-                    await _roll_back(conn)
+                    if explicit:
+                        await _roll_back(conn)
                     raise
         except _DRIVER_ERRORS as exc:
             transient = translate(exc)
             if transient is None:
                 raise
             raise transient from exc
-        if written:
-            await self._publish(written, leased_at)
+        if tx.written:
+            await self._publish(tx.written, tx.leased_at)
 
     async def _publish(self, written: list[tuple[int, OutboundMessage]], leased_at: float) -> None:
         publisher = self._publisher()

@@ -117,3 +117,86 @@ async def accept(tx: Tx, params: Mapping[str, Any]) -> Notification | None:
         return None
     # Read by attribute, as the general path's rows are (`to_model`, the event snapshots).
     return cast(Notification, Row(record))
+
+
+# The first settlement of a call the fast first write recorded, when nothing else touched the
+# row since (the guard: as recorded, `updated_at` included): the accept, the journal, the
+# provider's id and the outbox rows of its events in one autocommit statement. The events are
+# built beforehand from the row as it will be (`accepted_row`), so the statement can write
+# them; if the guard fails, nothing is written and the caller settles the general way.
+_ACCEPT_FIRST: Final = """
+    WITH upd AS (
+        UPDATE notifications
+        SET status = $6, provider = $4, provider_message_id = $5,
+            sent_at = $8, delivered_at = $7, updated_at = $8, announced = true
+        WHERE id = $1 AND status = 'sending' AND NOT announced AND attempts = 1
+          AND updated_at = $9::timestamptz
+        RETURNING id
+    ), attempt AS (
+        UPDATE send_attempts
+        SET outcome = 'accepted', provider_message_id = $5, finished_at = $8
+        WHERE notification_id = $1 AND seq = $2 AND EXISTS (SELECT 1 FROM upd)
+    ), known AS (
+        INSERT INTO provider_messages (provider, provider_message_id, org_id, notification_id)
+        SELECT $4::text, $5::text, $3::text, $1::text WHERE EXISTS (SELECT 1 FROM upd)
+        ON CONFLICT DO NOTHING
+    ), sent AS (
+        INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id, next_attempt_at)
+        SELECT $10::uuid, u.subject, u.headers::jsonb, u.body, u.message_id,
+               clock_timestamp() + $15::interval
+          FROM unnest($11::text[], $12::text[], $13::bytea[], $14::text[])
+               WITH ORDINALITY AS u(subject, headers, body, message_id, n)
+         WHERE EXISTS (SELECT 1 FROM upd)
+         ORDER BY u.n
+        RETURNING id
+    )
+    SELECT EXISTS (SELECT 1 FROM upd) AS applied, ARRAY(SELECT id FROM sent ORDER BY id) AS ids
+"""
+
+_UNSET: Final = {
+    "provider": None,
+    "provider_message_id": None,
+    "deferrals": 0,
+    "error_code": None,
+    "error_message": None,
+    "deferred_until": None,
+    "sent_at": None,
+    "delivered_at": None,
+    "bounced_at": None,
+    "failed_at": None,
+}
+"""The columns a fast first write leaves at their defaults."""
+
+
+def accepted_row(recorded: Mapping[str, Any], params: Mapping[str, Any]) -> Notification:
+    """The row `_ACCEPT_FIRST` leaves, from the one the fast first write recorded and the
+    accept's `params`, read by attribute as a fetched row."""
+    row = {
+        **_UNSET,
+        **recorded,
+        "status": params["status"],
+        "provider": params["provider"],
+        "provider_message_id": params["pmid"],
+        "sent_at": params["now"],
+        "delivered_at": params["delivered_at"],
+        "updated_at": params["now"],
+        "announced": True,
+        "was_announced": False,
+    }
+    return cast(Notification, Row(row))
+
+
+async def accept_first(tx: Tx, params: Mapping[str, Any], recorded: Mapping[str, Any]) -> bool:
+    """Settle a fast-recorded first call with its staged events in one statement; False (and
+    nothing written, nothing to publish) when the row is no longer as recorded."""
+    result = await tx.conn.fetchrow(
+        _ACCEPT_FIRST,
+        *(params[n] for n in _ACCEPT_NAMES),
+        recorded["updated_at"],
+        *tx.outbox_args(),
+    )
+    if not result["applied"]:
+        tx.unstage()
+        return False
+    tx.wrote(list(result["ids"]))
+    return True

@@ -236,11 +236,12 @@ class SendNotification:
         counters = self.policy.limits.counters(
             org_id=org_id, channel=command.channel.value, recipient=command.to.address, now=now
         )
+        values = _sending_values(org_id, nid, command, prepared, now)
         try:
             async with self.store.transaction(org_id) as tx:
                 refused = await send_writes.record_first(
                     tx,
-                    _sending_values(org_id, nid, command, prepared, now),
+                    values,
                     provider=providers[0].name,
                     counters=counters,
                     now=now,
@@ -249,7 +250,7 @@ class SendNotification:
                     raise _NotFirst(refused)  # rolls back the charges it made
         except _NotFirst as why:
             return why.reason
-        return prepared, Call(providers, 1, resumed=False, unannounced=True)
+        return prepared, Call(providers, 1, resumed=False, unannounced=True, recorded=values)
 
     # ------------------------------------------------------------------ deciding (row locked)
     async def _first(
@@ -541,6 +542,7 @@ class SendNotification:
         waits: list[float] = []
         doubt = plan.resumed
         unannounced = plan.unannounced
+        recorded = plan.recorded
         seq = plan.seq
         for index, provider in enumerate(plan.providers):
             if index:
@@ -553,7 +555,14 @@ class SendNotification:
                 outcome=type(outcome).__name__,
             )
             verdict = await self._settle(
-                org_id, nid, seq, provider, outcome, doubt=doubt, announce=unannounced
+                org_id,
+                nid,
+                seq,
+                provider,
+                outcome,
+                doubt=doubt,
+                announce=unannounced,
+                recorded=recorded if index == 0 else None,
             )
             unannounced = False
             if verdict == "done":
@@ -598,12 +607,15 @@ class SendNotification:
         *,
         doubt: bool,
         announce: bool,
+        recorded: Mapping[str, Any] | None = None,
     ) -> Literal["done", "next", "stay"]:
         """Record the call's outcome and say what follows: nothing more ("done"), the next
         provider ("next"), or only this provider again, later ("stay"). With `announce`, the
         `queued` and `send_started` events are published first, in the same transaction."""
         if isinstance(outcome, Accepted):
-            await self._accepted(org_id, nid, seq, provider, outcome, announce=announce)
+            await self._accepted(
+                org_id, nid, seq, provider, outcome, announce=announce, recorded=recorded
+            )
             return "done"
         async with self.db.transaction(org_id=org_id) as uow:
             session, now = uow.session, self.clock()
@@ -655,9 +667,12 @@ class SendNotification:
         outcome: Accepted,
         *,
         announce: bool,
+        recorded: Mapping[str, Any] | None,
     ) -> None:
-        """Record an accepted call and publish what it changed, in one statement and the
-        outbox insert on the send store (every email that goes out comes this way)."""
+        """Record an accepted call and publish what it changed, on the send store (every email
+        that goes out comes this way): after a fast first write, in one statement when the row
+        is still as it recorded it; otherwise the accept and the outbox insert in a
+        transaction."""
         delivered = outcome.delivered
         params = repo.accept_params(
             org_id=org_id,
@@ -668,6 +683,12 @@ class SendNotification:
             delivered=delivered,
             now=self.clock(),
         )
+        if recorded is not None and announce:
+            predicted = send_writes.accepted_row(recorded, params)
+            async with self.store.statement(org_id) as one:
+                self._stage_accepted(one, predicted, org_id, announce=True, delivered=delivered)
+                if await send_writes.accept_first(one, params, recorded):
+                    return
         async with self.store.transaction(org_id) as tx:
             row = await send_writes.accept(tx, params)
             if row is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,8 @@ class Call:
     """Asking an idempotent provider again about an unanswered call: no failover after it."""
     unannounced: bool = False
     """`queued` and `send_started` are not published yet: the first settlement publishes them."""
+    recorded: Mapping[str, Any] | None = None
+    """The row as the fast first write recorded it: its settlement can be one statement."""
 
 
 Plan = Done | Later | Call

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from contracts.mimic.models import SendNotificationV1, notification_id
+from mimic.adapters import notifications as repo
 from mimic.adapters import send_writes
 from mimic.adapters.send_store import SendStore
 from mimic.domain.email import Mailbox
@@ -37,10 +39,14 @@ async def store(mimic: ServiceApp) -> AsyncIterator[SendStore]:
     await store.close()
 
 
-async def _record(store: SendStore, command: SendNotificationV1, now: datetime) -> str | None:
-    """Run the fast first write as the service does: roll back unless all of it applied."""
+def _values(command: SendNotificationV1, now: datetime) -> dict[str, Any]:
     nid = notification_id(ORG, command.idempotency_key)
     prepared = Prepared(Mailbox.parse(command.to.address, field="to"), None, "Your code", "t", None)
+    return _sending_values(ORG, nid, command, prepared, now)
+
+
+async def _record(store: SendStore, command: SendNotificationV1, now: datetime) -> str | None:
+    """Run the fast first write as the service does: roll back unless all of it applied."""
     counters = LIMITS.counters(
         org_id=ORG, channel=command.channel.value, recipient=command.to.address, now=now
     )
@@ -48,7 +54,7 @@ async def _record(store: SendStore, command: SendNotificationV1, now: datetime) 
         async with store.transaction(ORG) as tx:
             refused = await send_writes.record_first(
                 tx,
-                _sending_values(ORG, nid, command, prepared, now),
+                _values(command, now),
                 provider="dev",
                 counters=counters,
                 now=now,
@@ -96,3 +102,65 @@ async def test_a_repeated_key_writes_nothing_and_charges_nothing(
     assert await _record(store, otp_email("fast-1"), now) is None
     assert await _record(store, otp_email("fast-1"), now) == "exists"
     assert await _counts(mimic) == (1, 1, [1, 1, 1])
+
+
+async def _accept_first(store: SendStore, command: SendNotificationV1, now: datetime) -> bool:
+    params = repo.accept_params(
+        org_id=ORG,
+        notification_id=notification_id(ORG, command.idempotency_key),
+        seq=1,
+        provider="dev",
+        provider_message_id="pm-1",
+        delivered=True,
+        now=now + timedelta(milliseconds=5),
+    )
+    async with store.statement(ORG) as one:
+        return await send_writes.accept_first(one, params, _values(command, now))
+
+
+async def test_the_one_statement_settlement_leaves_the_row_it_predicted(
+    mimic: ServiceApp, store: SendStore
+) -> None:
+    # The events of a fast first send are built from `accepted_row` before the statement
+    # runs: they must say exactly what the row then holds.
+    now = datetime.now(UTC)
+    command = otp_email("fast-1")
+    assert await _record(store, command, now) is None
+    assert await _accept_first(store, command, now)
+    params = repo.accept_params(
+        org_id=ORG,
+        notification_id=notification_id(ORG, command.idempotency_key),
+        seq=1,
+        provider="dev",
+        provider_message_id="pm-1",
+        delivered=True,
+        now=now + timedelta(milliseconds=5),
+    )
+    predicted = repo.to_model(send_writes.accepted_row(_values(command, now), params))
+    async with mimic.db.transaction(org_id=ORG) as uow:
+        row = await repo.get(uow.session, notification_id=predicted.notification_id)
+        outcome = (
+            await uow.session.execute(
+                text("select outcome, provider_message_id from send_attempts")
+            )
+        ).one()
+    assert row is not None
+    assert repo.to_model(row) == predicted
+    assert tuple(outcome) == ("accepted", "pm-1")
+
+
+async def test_the_one_statement_settlement_writes_nothing_on_a_row_touched_since(
+    mimic: ServiceApp, store: SendStore
+) -> None:
+    now = datetime.now(UTC)
+    command = otp_email("fast-1")
+    assert await _record(store, command, now) is None
+    # A redelivery announced it meanwhile (what `_catch_up` does): the general way settles.
+    async with mimic.db.transaction(org_id=ORG) as uow:
+        await uow.session.execute(text("update notifications set announced = true"))
+    assert not await _accept_first(store, command, now)
+    async with mimic.db.transaction(org_id=ORG) as uow:
+        status = (await uow.session.execute(text("select status from notifications"))).scalar()
+        outcome = (await uow.session.execute(text("select outcome from send_attempts"))).scalar()
+        known = (await uow.session.execute(text("select count(*) from provider_messages"))).scalar()
+    assert (status, outcome, known) == ("sending", "calling", 0)
