@@ -176,7 +176,9 @@ class Components:
             self.dev_sink = DevSmtpSink(s.maildir, host=s.dev_smtp_host, port=s.dev_smtp_port)
             await self.dev_sink.start()
             server = SmtpServer(s.dev_smtp_host, self.dev_sink.port, "none", timeout=timeout)
-            return SmtpProvider(server, name="dev", pool_size=s.smtp_pool_size, delivers=True)
+            # Its own pool size: a real server's (`smtp_pool_size`, a provider's connection
+            # limit) capped the local sink's throughput at what four fsyncs in a row allow.
+            return SmtpProvider(server, name="dev", pool_size=s.dev_smtp_pool_size, delivers=True)
         if name == "smtp":
             password = s.smtp_password.get_secret_value() if s.smtp_password else None
             server = SmtpServer(

@@ -60,6 +60,13 @@ class MimicSettings(HttpServiceSettings):
 
     dev_smtp_host: str = Field(default="127.0.0.1", description="Interface of the dev SMTP sink.")
     dev_smtp_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port.")
+    dev_smtp_pool_size: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Connections to the dev SMTP sink. It answers DATA once the message is on "
+        "disk (fsync), so this many sends can wait on the disk at once.",
+    )
     dev_maildir: Path | None = Field(default=None, description="Default: <FLUXOS_HOME>/mail.")
     dev_mailbox_page: bool = Field(
         default=True,
