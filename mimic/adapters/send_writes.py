@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
+import asyncpg
+
 from mimic.adapters.notifications import ACCEPT, Notification
 from mimic.adapters.send_store import Row, Tx
 from mimic.domain.ratelimit import Counter
@@ -37,9 +39,14 @@ _FIRST: Final = """
          WHERE c.count < (${limits}::int[])[array_position(${scopes}::text[], c.scope)]
         RETURNING scope
     )
-    SELECT EXISTS (SELECT 1 FROM created) AS created,
-           (SELECT count(*) FROM charged) AS charged
+    SELECT f.created,
+           CASE WHEN f.created AND f.charged < ${n_counters}
+                THEN mimic_refuse('{refused}') ELSE true END AS recorded
+      FROM (SELECT EXISTS (SELECT 1 FROM created) AS created,
+                   (SELECT count(*) FROM charged) AS charged) AS f
 """
+_REFUSED: Final = "mimic.send.limit_full"
+"""The message `mimic_refuse` raises with when a limit is full (the whole statement undone)."""
 
 _statements: dict[tuple[str, ...], str] = {}
 
@@ -55,7 +62,9 @@ def _first_statement(columns: tuple[str, ...]) -> str:
                 ("org", "provider", "now", "scopes", "keys", "starts", "ends", "limits"), 1
             )
         }
+        extra["n_counters"] = n + len(extra) + 1
         statement = _FIRST.format(
+            refused=_REFUSED,
             columns=", ".join(f'"{c}"' for c in columns),
             values=", ".join(f"${i}" for i in range(1, n + 1)),
             **{k: str(v) for k, v in extra.items()},
@@ -73,26 +82,28 @@ async def record_first(
     now: datetime,
 ) -> str | None:
     """Insert the notification, journal its first call and charge every counter, in one
-    statement. None when all of it happened; otherwise why not ("exists": the row was there,
-    nothing written; "full": a limit is full) and the caller must roll the transaction back."""
+    autocommit statement: None when all of it happened; otherwise why nothing did ("exists":
+    the row was there; "full": a limit is full, and the statement failed as a whole)."""
     columns = tuple(values)
-    row = await tx.conn.fetchrow(
-        _first_statement(columns),
-        *(values[c] for c in columns),
-        values["org_id"],
-        provider,
-        now,
-        [c.limit.scope.value for c in counters],
-        [c.key for c in counters],
-        [c.window_start for c in counters],
-        [c.window_end for c in counters],
-        [c.limit.max_count for c in counters],
-    )
-    if not row["created"]:
-        return "exists"
-    if row["charged"] < len(counters):
-        return "full"
-    return None
+    try:
+        row = await tx.conn.fetchrow(
+            _first_statement(columns),
+            *(values[c] for c in columns),
+            values["org_id"],
+            provider,
+            now,
+            [c.limit.scope.value for c in counters],
+            [c.key for c in counters],
+            [c.window_start for c in counters],
+            [c.window_end for c in counters],
+            [c.limit.max_count for c in counters],
+            len(counters),
+        )
+    except asyncpg.RaiseError as exc:
+        if exc.args and exc.args[0] == _REFUSED:
+            return "full"
+        raise
+    return None if row["created"] else "exists"
 
 
 _ACCEPT_NAMES: Final = ("nid", "seq", "org_id", "provider", "pmid", "status", "delivered_at", "now")

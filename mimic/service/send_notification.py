@@ -92,15 +92,6 @@ class _OverLimit(Exception):
     """A hopeful first transaction found a rate limit full: roll it back, decide carefully."""
 
 
-class _NotFirst(Exception):
-    """The fast first write did not apply ("exists" or "full"): roll it back, go the general
-    way."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 def _first_values(
     org_id: str, nid: str, command: SendNotificationV1, prepared: Prepared, now: datetime
 ) -> dict[str, Any]:
@@ -218,7 +209,7 @@ class SendNotification:
         self, org_id: str, nid: str, command: SendNotificationV1
     ) -> tuple[Prepared, Call] | str | None:
         """The common first delivery in one statement on the send store: recorded as being
-        sent, its call journalled and its limits charged, or nothing written. The content and
+        sent, its call journalled and its limits charged, or nothing written at all. The content and
         plan to call with; or why not ("exists", "full"); or None if it does not apply (no
         provider, or a template only the database can name)."""
         providers = list(self.providers.get(command.channel, ()))
@@ -237,19 +228,12 @@ class SendNotification:
             org_id=org_id, channel=command.channel.value, recipient=command.to.address, now=now
         )
         values = _sending_values(org_id, nid, command, prepared, now)
-        try:
-            async with self.store.transaction(org_id) as tx:
-                refused = await send_writes.record_first(
-                    tx,
-                    values,
-                    provider=providers[0].name,
-                    counters=counters,
-                    now=now,
-                )
-                if refused is not None:
-                    raise _NotFirst(refused)  # rolls back the charges it made
-        except _NotFirst as why:
-            return why.reason
+        async with self.store.statement(org_id) as one:
+            refused = await send_writes.record_first(
+                one, values, provider=providers[0].name, counters=counters, now=now
+            )
+        if refused is not None:
+            return refused
         return prepared, Call(providers, 1, resumed=False, unannounced=True, recorded=values)
 
     # ------------------------------------------------------------------ deciding (row locked)
