@@ -24,6 +24,7 @@ from tests.mimic.conftest import (
     mail_in,
     mimic_dead_letters,
     notification_events,
+    notification_verbs,
     otp_email,
     send,
     wait_status,
@@ -77,6 +78,22 @@ async def test_the_same_key_sends_once(mimic: ServiceApp, probe: Bus, maildir: P
     await wait_status(probe, other, NotificationStatus.DELIVERED)
     await consumed(probe)
     assert len(mail_in(maildir)) == 2
+    assert await mimic_dead_letters(probe) == []
+
+
+async def test_the_same_key_twice_at_once_sends_once_and_announces_once(
+    mimic: ServiceApp, probe: Bus, maildir: Path
+) -> None:
+    # Both deliveries race for the first write; the loser finds the row being sent, waits
+    # (the consumer's backoff) and then finds it handed over.
+    command = otp_email("otp-racing")
+    nid = await send(probe, command)
+    await send(probe, command)
+    await wait_status(probe, nid, NotificationStatus.DELIVERED)
+    await consumed(probe)
+    assert len(mail_in(maildir)) == 1
+    verbs = await notification_verbs(probe, 4)
+    assert verbs == ["queued", "send_started", "sent", "delivered"]
     assert await mimic_dead_letters(probe) == []
 
 
