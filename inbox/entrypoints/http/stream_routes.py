@@ -10,11 +10,13 @@ Closing the stream only closes the stream: nothing it showed is cancelled.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from inbox.domain.errors import LastEventIdFromFuture
 from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
@@ -44,7 +46,7 @@ async def stream(
             "headers (a page's EventSource); the Last-Event-ID header of a reconnect wins.",
         ),
     ] = None,
-) -> StreamingResponse:
+) -> Response:
     last_event_id = last_event_id or start_after
     await authorize(inbox, principal, "inbox.feed.read", "feed", source_ip=client_ip(request))
     hub: Hub = request.app.state.hub
@@ -57,26 +59,57 @@ async def stream(
         if after > current:
             raise LastEventIdFromFuture("Last-Event-ID is beyond the end of this feed")
     hub.check_capacity()
-    return StreamingResponse(
-        _events(inbox, hub, current if after is None else after, principal, request),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return LiveStream(inbox, hub, principal, current if after is None else after)
 
 
-async def _events(
-    inbox: Inbox, hub: Hub, after: int, principal: Principal, request: Request
-) -> AsyncIterator[bytes]:
-    # Opened here, not in the route: only a generator that runs reaches its `finally`.
-    stream = hub.open(principal.org_id, principal.user_id, after)
-    try:
-        yield b"retry: 2000\n: connected\n\n"
-        async for chunk in hub.chunks(stream):
-            if chunk is None:
-                if await request.is_disconnected() or not await still_valid(inbox, principal):
-                    return
-                yield b": heartbeat\n\n"
-                continue
-            yield chunk
-    finally:
-        hub.close(stream)
+class LiveStream(Response):
+    """The stream as a plain ASGI response rather than a generator behind StreamingResponse:
+    the hub gets the response's `send` and writes entries with it directly (see
+    `inbox.service.live`), and a task of its own notices the client leaving at once."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, inbox: Inbox, hub: Hub, principal: Principal, after: int) -> None:
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        self._inbox = inbox
+        self._hub = hub
+        self._principal = principal
+        self._after = after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send(_body(b"retry: 2000\n: connected\n\n"))
+
+        async def write(chunk: bytes) -> None:
+            await send(_body(chunk))
+
+        async def still_wanted() -> bool:
+            return await still_valid(self._inbox, self._principal)
+
+        principal = self._principal
+        stream = self._hub.open(principal.org_id, principal.user_id, self._after, write)
+        serving = asyncio.create_task(self._hub.serve(stream, still_wanted))
+        leaving = asyncio.create_task(_until_disconnected(receive))
+        try:
+            await asyncio.wait((serving, leaving), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._hub.close(stream)
+            for task in (serving, leaving):
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait((serving, leaving))
+        if leaving.cancelled():  # the server ended the stream (signed out, stopping, failed)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            if not serving.cancelled() and (error := serving.exception()) is not None:
+                raise error
+
+
+def _body(chunk: bytes) -> dict[str, object]:
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
+
+
+async def _until_disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

@@ -1,0 +1,166 @@
+"""The hub's fan-out: ready streams are written directly, in one pass; a stream whose write has
+to wait falls back to its own writer and still gets every entry once, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from contracts.inbox.models import FeedEntryV1, FeedKind
+from inbox.service.live import Hub, Stream
+from tests.inbox.conftest import Platform
+
+ORG = "org-fanout"
+
+
+class Client:
+    """A stream's far end: records what was written; `hold` makes writes wait, as a full
+    socket does, until `release`."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.held = asyncio.Event()
+        self.held.set()
+        self.waiting = 0
+
+    async def write(self, chunk: bytes) -> None:
+        if not self.held.is_set():
+            self.waiting += 1
+            await self.held.wait()
+        self.chunks.append(chunk)
+
+    def hold(self) -> None:
+        self.held.clear()
+
+    def release(self) -> None:
+        self.held.set()
+
+    @property
+    def last(self) -> int:
+        return self._seqs(self.chunks[-1:])[-1]
+
+    @property
+    def seqs(self) -> list[int]:
+        return self._seqs(self.chunks)
+
+    @staticmethod
+    def _seqs(chunks: list[bytes]) -> list[int]:
+        text = b"".join(chunks).decode()
+        return [
+            json.loads(line[len("data: ") :])["seq"]
+            for line in text.split("\n")
+            if line.startswith("data: ")
+        ]
+
+
+def entry(seq: int) -> FeedEntryV1:
+    return FeedEntryV1(
+        org_id=ORG, seq=seq, kind=FeedKind.PROGRESS, data={"n": seq}, at=datetime.now(UTC)
+    )
+
+
+async def wanted() -> bool:
+    return True
+
+
+@pytest.fixture
+async def hub(platform: Platform) -> AsyncIterator[Hub]:
+    assert platform.inbox.http_app is not None
+    found: Hub = platform.inbox.http_app.state.hub
+    yield found
+    for stream in list(found.streams.get(ORG, ())):
+        found.close(stream)
+
+
+async def open_stream(hub: Hub, client: Client) -> tuple[Stream, asyncio.Task[None]]:
+    stream = hub.open(ORG, "user-ada", 0, client.write)
+    return stream, asyncio.create_task(hub.serve(stream, wanted))
+
+
+async def until(predicate: object, timeout: float = 10.0) -> None:
+    assert callable(predicate)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.005)
+
+
+async def test_ready_streams_are_written_in_one_pass_and_a_turn_in_one_write(hub: Hub) -> None:
+    clients = [Client() for _ in range(3)]
+    opened = [await open_stream(hub, c) for c in clients]
+    try:
+        await asyncio.sleep(0.05)  # each writer has found nothing to catch up and waits
+        hub.deliver(entry(1))
+        hub.deliver(entry(2))  # heard in the same turn: one write
+        await asyncio.sleep(0)  # the fan-out runs once the turn's entries are in
+        for client in clients:
+            assert client.seqs == [1, 2]
+            assert len(client.chunks) == 1
+        hub.deliver(entry(2))  # a copy heard again (e.g. over the bus after in-process)
+        hub.deliver(entry(3))
+        await asyncio.sleep(0)
+        assert all(c.seqs == [1, 2, 3] for c in clients)
+    finally:
+        for _, task in opened:
+            task.cancel()
+
+
+async def test_a_slow_client_falls_back_and_still_gets_every_entry_once_in_order(
+    hub: Hub,
+) -> None:
+    fast, slow = Client(), Client()
+    (_, fast_task), (slow_stream, slow_task) = (
+        await open_stream(hub, fast),
+        await open_stream(hub, slow),
+    )
+    try:
+        await asyncio.sleep(0.05)
+        hub.deliver(entry(1))
+        await asyncio.sleep(0)
+        slow.hold()  # its socket is full from now on
+        total = 3 * slow_stream.capacity  # enough to overflow its buffer too
+        for seq in range(2, total + 1):
+            hub.deliver(entry(seq))
+            await asyncio.sleep(0)
+            # The others are not held up by it: each entry reaches them in the same turn.
+            assert fast.last == seq
+            assert len(slow_stream.buffer) <= slow_stream.capacity
+        assert slow.waiting == 1  # one write waits; nothing else was written behind it
+        assert slow_stream.flushing is not None
+        slow.release()
+        await until(lambda: bool(slow.chunks) and slow.last == total)
+        assert slow.seqs == list(range(1, total + 1))
+        assert fast.seqs == list(range(1, total + 1))
+        # Caught up, the slow one is written directly again.
+        await until(lambda: slow_stream.ready())
+        hub.deliver(entry(total + 1))
+        await asyncio.sleep(0)
+        assert slow.last == total + 1
+    finally:
+        fast_task.cancel()
+        slow_task.cancel()
+
+
+async def test_a_failed_write_ends_only_that_stream(hub: Hub) -> None:
+    good = Client()
+
+    async def broken(chunk: bytes) -> None:
+        raise ConnectionResetError("gone")
+
+    _, good_task = await open_stream(hub, good)
+    bad_stream = hub.open(ORG, "user-ada", 0, broken)
+    bad_task = asyncio.create_task(hub.serve(bad_stream, wanted))
+    try:
+        await asyncio.sleep(0.05)
+        hub.deliver(entry(1))
+        await asyncio.wait_for(bad_task, 5)  # its writer ends; the response then closes
+        assert bad_stream.failed
+        hub.deliver(entry(2))
+        await asyncio.sleep(0)
+        assert good.seqs == [1, 2]
+    finally:
+        good_task.cancel()
