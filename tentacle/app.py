@@ -55,6 +55,7 @@ def build_app(
         lambda: to_asyncpg_dsn(app.db.engine.url.render_as_string(hide_password=False)),
         ordered_publisher(app.bus.publish_message),
         max_size=settings.orchestration_pool_size,
+        group_in_flight=settings.orchestration_group_commits,
         application_name=f"tentacle-{settings.instance_id}",
     )
 

@@ -46,6 +46,15 @@ class TentacleSettings(ServiceSettings):
         description="Connections of the orchestration pool (asyncpg, adapters/pg.py); "
         "TENTACLE_DB_POOL_SIZE sizes only the platform engine (migrations, outbox relay).",
     )
+    orchestration_group_commits: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Group commits of cycle writes in flight at once, each on a connection of "
+        "its own (adapters/group_commit.py). One makes the biggest batches (the least database "
+        "and bus work per step, measured with `python -m bench orchestration`); more let a "
+        "batch start while another commits or waits for a row lock.",
+    )
 
     agent_memory_tokens: int = Field(
         default=800,

@@ -36,7 +36,7 @@ Conn = Any
 Acquire = Callable[[], AbstractAsyncContextManager[Conn]]
 Scope = Callable[[Conn, str | None], Awaitable[None]]
 
-DEFAULT_IN_FLIGHT: Final = 2
+DEFAULT_IN_FLIGHT: Final = 1
 DEFAULT_MAX_BATCH: Final = 64
 
 
@@ -50,8 +50,8 @@ class _Write:
 class GroupWriter:
     """Runs single-row statements (`fetchrow`), batching those queued at the same time.
 
-    `in_flight` batches run at once (each on its own connection from `acquire`): while one
-    commits, the next fills. `max_batch` bounds a batch (and so a statement's lock time).
+    `in_flight` batches run at once (each on its own connection from `acquire`); while they
+    run, the next batch fills. `max_batch` bounds a batch (and so how long its locks are held).
     """
 
     def __init__(
@@ -69,6 +69,10 @@ class GroupWriter:
         self._in_flight = in_flight
         self._max_batch = max_batch
         self._queued: dict[tuple[str | None, str], list[_Write]] = {}
+        self._draining = 0
+        """Drainers running: counted down by the drainer itself in the step in which it sees
+        the queue empty (a task's done callback runs later, and a write queued in between
+        would find no drainer and wait for ever)."""
         self._drainers: set[asyncio.Task[None]] = set()
         self.batches = 0
         """Batches sent so far (with `writes`, how well writes are grouped)."""
@@ -82,13 +86,17 @@ class GroupWriter:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Any] = loop.create_future()
         self._queued.setdefault((org_id, query), []).append(_Write(order, args, done))
-        if len(self._drainers) < self._in_flight:
-            task = loop.create_task(self._drain())
-            self._drainers.add(task)  # referenced until done: the loop keeps weak references
-            task.add_done_callback(self._drainers.discard)
+        if self._draining < self._in_flight:
+            self._start_drainer(loop)
         # If this caller is cancelled the batch still goes out and the write may commit, as a
         # cancelled statement could before: the outbox relay publishes what it staged.
         return await done
+
+    def _start_drainer(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._draining += 1
+        task = loop.create_task(self._drain())
+        self._drainers.add(task)  # referenced until done: the loop keeps weak references
+        task.add_done_callback(self._drainers.discard)
 
     async def close(self) -> None:
         """Wait for the batches in flight (their callers are owed an answer)."""
@@ -96,17 +104,28 @@ class GroupWriter:
             await asyncio.gather(*self._drainers, return_exceptions=True)
 
     async def _drain(self) -> None:
-        while self._queued:
-            key, queued = next(iter(self._queued.items()))
-            batch, rest = queued[: self._max_batch], queued[self._max_batch :]
-            if rest:
-                self._queued[key] = rest
-            else:
-                del self._queued[key]
-            # Round-robin between organisations: a busy one's backlog goes to the back.
-            if rest and len(self._queued) > 1:
-                self._queued[key] = self._queued.pop(key)
-            await self._run(key, batch)
+        try:
+            while self._queued:
+                key, queued = next(iter(self._queued.items()))
+                batch, rest = queued[: self._max_batch], queued[self._max_batch :]
+                if rest:
+                    self._queued[key] = rest
+                else:
+                    del self._queued[key]
+                # Round-robin between organisations: a busy one's backlog goes to the back.
+                if rest and len(self._queued) > 1:
+                    self._queued[key] = self._queued.pop(key)
+                await self._run(key, batch)
+        except asyncio.CancelledError:
+            self._draining -= 1
+            raise
+        except BaseException:
+            self._draining -= 1
+            if self._queued:  # never leave queued writes without a drainer
+                self._start_drainer(asyncio.get_running_loop())
+            raise
+        else:
+            self._draining -= 1
 
     async def _run(self, key: tuple[str | None, str], batch: list[_Write]) -> None:
         org_id, query = key

@@ -106,6 +106,20 @@ async def test_a_lone_write_goes_out_at_once(pool: Any) -> None:
     assert (writer.batches, writer.writes) == (1, 1)
 
 
+async def test_a_write_arriving_as_a_batch_ends_is_not_left_behind(pool: Any) -> None:
+    # Each write is queued the moment the previous one's answer arrives, while the batch
+    # that answered it is still winding down: it must start a batch of its own.
+    writer = GroupWriter(pool.acquire, _scope, in_flight=1)
+
+    async def one_after_another() -> None:
+        for version in range(5):
+            row = await writer.fetchrow(ORG, _VERSIONED, "a", "a", version, 1)
+            assert row["applied"]
+
+    await asyncio.wait_for(one_after_another(), 5)
+    assert (writer.batches, writer.writes) == (5, 5)
+
+
 # ====================================================================== real cycle writes
 @pytest.fixture
 async def db(tentacle: ServiceApp) -> AsyncIterator[tuple[TaskDb, list[OutboundMessage]]]:
