@@ -21,6 +21,12 @@ Every status change is published through the outbox, so what the bus says is wha
 first delivery's `queued` and `send_started` are published by the transaction that records its
 call's outcome, together with it (one outbox round per email instead of two); after a crash,
 the redelivery publishes them before anything else.
+
+The common case takes a shorter road with the same steps, on the send store (`SendStore`, its
+own asyncpg pool): a first delivery whose limits have room and whose template is known without
+the database is recorded, journalled and charged by one statement, and its accepted call is
+settled with all four events by another. Whatever that road does not cover (a repeat, a full
+limit, a refusal, failover, a row touched meanwhile) writes nothing there and goes the way above.
 """
 
 from __future__ import annotations
@@ -171,8 +177,9 @@ class SendNotification:
         fast = await self._first_fast(org_id, nid, command)
         if isinstance(fast, tuple):
             prepared, plan = fast
-        # First as if the limits had room (nearly always true); over one, that transaction is
-        # rolled back, charge included, and the careful path decides.
+        # Not done by the fast write: first as if the limits had room (nearly always true); over
+        # one, that transaction is rolled back, charge included, and the careful path decides.
+        # The fast write found a limit full already: the careful path at once.
         hopes = () if isinstance(fast, tuple) else (False,) if fast == "full" else (True, False)
         for hopeful in hopes:
             try:
@@ -209,9 +216,9 @@ class SendNotification:
         self, org_id: str, nid: str, command: SendNotificationV1
     ) -> tuple[Prepared, Call] | str | None:
         """The common first delivery in one statement on the send store: recorded as being
-        sent, its call journalled and its limits charged, or nothing written at all. The content and
-        plan to call with; or why not ("exists", "full"); or None if it does not apply (no
-        provider, or a template only the database can name)."""
+        sent, its call journalled and its limits charged, or nothing written at all. The
+        content and plan to call with; or why not ("exists", "full"); or None if it does not
+        apply (no provider, or a template only the database can name)."""
         providers = list(self.providers.get(command.channel, ()))
         if not providers:
             return None
@@ -603,7 +610,7 @@ class SendNotification:
             return "done"
         async with self.db.transaction(org_id=org_id) as uow:
             session, now = uow.session, self.clock()
-            if announce and not isinstance(outcome, Accepted):
+            if announce:
                 current = await _locked(session, nid)
                 if not current.announced:  # a redelivery may have announced meanwhile
                     await self._catch_up(uow, current)
