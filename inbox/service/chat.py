@@ -102,7 +102,7 @@ async def send(
                 actor=principal.actor,
             )
         )
-    await feed.announce(inbox.bus, entry)
+    await feed.announce(inbox, entry)
     return {"message": message, "conversation_id": conversation_id, "reply_id": reply_id}
 
 

@@ -130,7 +130,7 @@ async def project_chat(inbox: Inbox, event: ChatEventV1) -> None:
                 )
             )
     for entry in entries:
-        await feed.announce(inbox.bus, entry)
+        await feed.announce(inbox, entry)
 
 
 def _result_status(result: dict[str, JsonValue]) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from contracts.inbox.models import FeedEntryV1
 from inbox.adapters.apikeys import ApiKeyCache
 from inbox.domain.cursors import CursorCodec
 from inbox.domain.event_ids import EventIds
@@ -24,6 +25,9 @@ class Inbox:
     api_keys: ApiKeyCache
     cursors: CursorCodec
     event_ids: EventIds
+    heard_here: list[Callable[[FeedEntryV1], None]] = field(default_factory=list)
+    """Told of every feed entry this process appended, right after its commit and before it is
+    announced on the bus (this replica's live streams need not wait for the round trip)."""
 
     @property
     def db(self) -> Database:

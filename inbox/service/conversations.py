@@ -119,7 +119,7 @@ async def set_read_status(
             data={"conversation": data},
             conversation_id=conversation_id,
         )
-    await feed.announce(inbox.bus, entry)
+    await feed.announce(inbox, entry)
     return data
 
 
@@ -189,7 +189,7 @@ async def post_user_message(
             message_id=new_id(),
             text=text,
         )
-    await feed.announce(inbox.bus, entry)
+    await feed.announce(inbox, entry)
     return message
 
 

@@ -2,7 +2,8 @@
 
 `append_many` takes the next numbers under the org's head row (so numbers have no gaps and follow
 commit order per org) and stores the entries in the caller's transaction; `announce_many`, called
-after the commit, tells every replica.
+after the commit, tells this process's listeners at once, then every replica over the bus (this
+one hears it again and drops the copy by its number).
 
 The head row, rather than a sequence, is what makes numbers follow commit order: a sequence
 hands out numbers that become visible out of order, and a stream that resumed after N could then
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.inbox.models import FeedEntryV1, FeedKind
 from contracts.inbox.subjects import FEED_APPENDED
 from inbox.adapters.tables import feed_entries, feed_heads
-from shared.bus import Bus
+from inbox.service.context import Inbox
 from shared.db import UnitOfWork
 from shared.logging import get_logger
 
@@ -115,14 +116,18 @@ async def append_many(
     return entries
 
 
-async def announce(bus: Bus, entry: FeedEntryV1) -> None:
-    await announce_many(bus, [entry])
+async def announce(inbox: Inbox, entry: FeedEntryV1) -> None:
+    await announce_many(inbox, [entry])
 
 
-async def announce_many(bus: Bus, entries: Sequence[FeedEntryV1]) -> None:
-    """Hand the announcements to the connection, in order, without waiting for the stream's
-    acknowledgements: they are hints, and waiting (a round trip behind whatever the event loop
-    is doing) would hold up the next transaction of the caller."""
+async def announce_many(inbox: Inbox, entries: Sequence[FeedEntryV1]) -> None:
+    """Tell this process's listeners, then hand the announcements to the connection, in order,
+    without waiting for the stream's acknowledgements: they are hints, and waiting (a round trip
+    behind whatever the event loop is doing) would hold up the next transaction of the caller."""
+    for entry in entries:
+        for heard in inbox.heard_here:
+            heard(entry)
+    bus = inbox.bus
     for entry in entries:
         msg = bus.message(FEED_APPENDED, entry, org_id=entry.org_id)
         try:

@@ -163,8 +163,12 @@ class Hub:
 
     async def start(self) -> None:
         self._sub = await self.inbox.bus.nc.subscribe(FEED_APPENDED.wildcard, cb=self._on_msg)
+        # What this process appends reaches its streams without the bus's round trip.
+        self.inbox.heard_here.append(self.deliver)
 
     async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.inbox.heard_here.remove(self.deliver)
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()

@@ -84,7 +84,7 @@ async def project_batch(inbox: Inbox, events: Sequence[TaskEventV1]) -> None:
     async with inbox.db.transaction(org_id=org) as uow:
         drafts = await _apply(uow.session, org, ordered)
         entries = await feed.append_many(uow, org_id=org, drafts=drafts)
-    await feed.announce_many(inbox.bus, entries)
+    await feed.announce_many(inbox, entries)
 
 
 async def _apply(session: AsyncSession, org: str, ordered: list[TaskEventV1]) -> list[feed.Draft]:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from contracts.inbox.models import FeedEntryV1, FeedKind
+from inbox.service import feed
+from inbox.service.context import Inbox
 from inbox.service.live import Hub, Stream
 from tests.inbox.conftest import Platform
 
@@ -107,6 +109,27 @@ async def test_ready_streams_are_written_in_one_pass_and_a_turn_in_one_write(hub
     finally:
         for _, task in opened:
             task.cancel()
+
+
+async def test_entries_appended_here_reach_its_streams_before_the_bus_and_once(
+    platform: Platform, hub: Hub
+) -> None:
+    assert platform.inbox.http_app is not None
+    inbox: Inbox = platform.inbox.http_app.state.inbox
+    client = Client()
+    _, task = await open_stream(hub, client)
+    try:
+        await asyncio.sleep(0.05)
+        heard = hub.received
+        await feed.announce_many(inbox, [entry(1), entry(2)])
+        await asyncio.sleep(0)  # one turn: too soon for the bus to have brought them back
+        assert client.seqs == [1, 2]
+        assert hub.received == heard
+        await until(lambda: hub.received == heard + 2)  # the bus's copies: dropped
+        await asyncio.sleep(0.05)
+        assert client.seqs == [1, 2]
+    finally:
+        task.cancel()
 
 
 async def test_a_slow_client_falls_back_and_still_gets_every_entry_once_in_order(
