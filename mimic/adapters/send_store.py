@@ -150,6 +150,9 @@ class SendStore:
             "min_size": size,
             "max_size": size,
             "server_settings": {
+                # A handful of fixed, parameterised statements: planned once per connection
+                # (generic plans) instead of on every execution.
+                "plan_cache_mode": "force_generic_plan",
                 "application_name": application_name[:63],
                 "statement_timeout": str(int(statement_timeout_s * 1000)),
                 "idle_in_transaction_session_timeout": str(
