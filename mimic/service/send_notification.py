@@ -79,7 +79,9 @@ from mimic.service.send_plan import (
     as_sending,
     failure,
     over,
+    queued_of,
     request_hash,
+    sending_of,
 )
 from shared.bus import Delivery
 from shared.db import Database, UnitOfWork
@@ -688,13 +690,15 @@ class SendNotification:
     def _stage_accepted(
         self, tx: Staging, row: Notification, org_id: str, *, announce: bool, delivered: bool
     ) -> None:
+        model = to_model(row)  # read once: every event below is it or a copy of it
         if announce and not row.was_announced:
-            queued, started = as_queued(row), as_sending(row)
-            self.events.publish(tx, NOTIFICATION_QUEUED, queued, org_id=org_id)
-            self.events.publish(tx, NOTIFICATION_SEND_STARTED, started, org_id=org_id)
-        sent = to_model(row)
+            self.events.publish(tx, NOTIFICATION_QUEUED, queued_of(model), org_id=org_id)
+            self.events.publish(tx, NOTIFICATION_SEND_STARTED, sending_of(model), org_id=org_id)
+        sent = model
         if delivered:
-            sent = sent.model_copy(update={"status": NotificationStatus.SENT, "delivered_at": None})
+            sent = model.model_copy(
+                update={"status": NotificationStatus.SENT, "delivered_at": None}
+            )
         self.events.publish(tx, NOTIFICATION_SENT, sent, org_id=org_id)
         if delivered:
-            self.events.stage(tx, NOTIFICATION_DELIVERED, row)
+            self.events.publish(tx, NOTIFICATION_DELIVERED, model, org_id=org_id)

@@ -76,7 +76,12 @@ def failure(code: MimicErrorCode, message: str, now: datetime) -> dict[str, Any]
 
 def as_queued(row: Notification) -> NotificationV1:
     """The event of the queued state, for a row first written in a later one."""
-    return to_model(row).model_copy(
+    return queued_of(to_model(row))
+
+
+def queued_of(model: NotificationV1) -> NotificationV1:
+    """`as_queued` of a row already read into its model."""
+    return model.model_copy(
         update={
             "status": NotificationStatus.QUEUED,
             "attempts": 0,
@@ -90,7 +95,12 @@ def as_queued(row: Notification) -> NotificationV1:
 
 def as_sending(row: Notification) -> NotificationV1:
     """The event of the sending state, for a row that has moved on since."""
-    return to_model(row).model_copy(
+    return sending_of(to_model(row))
+
+
+def sending_of(model: NotificationV1) -> NotificationV1:
+    """`as_sending` of a row already read into its model."""
+    return model.model_copy(
         update={
             "status": NotificationStatus.SENDING,
             "provider": None,
