@@ -43,6 +43,7 @@ from shared.db.outbox import checked_message
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
 from tentacle.adapters.group_commit import DEFAULT_IN_FLIGHT, GroupWriter
+from tentacle.adapters.lazy_conn import LazyConnection
 from tentacle.service.ports import Effect
 
 log = get_logger(__name__)
@@ -285,9 +286,40 @@ class TaskDb:
         """An explicit transaction: committed when the block ends, rolled back if it raises."""
         return self._unit(org_id, explicit=True)
 
-    def statement(self, *, org_id: str | None = None) -> AbstractAsyncContextManager[Tx]:
-        """Autocommit: each statement of the block is its own transaction (use one write)."""
+    def statement(
+        self, *, org_id: str | None = None, lazy: bool = False
+    ) -> AbstractAsyncContextManager[Tx]:
+        """Autocommit: each statement of the block is its own transaction (use one write).
+
+        `lazy`: take the pool connection only at the first statement (`lazy_conn.py`), for a
+        block that often runs none (a cycle on a cached state: its write is grouped).
+        """
+        if lazy:
+            return self._lazy_unit(org_id)
         return self._unit(org_id, explicit=False)
+
+    @asynccontextmanager
+    async def _lazy_unit(self, org_id: str | None) -> AsyncIterator[Tx]:
+        org = checked_org_id(org_id)
+        conn = LazyConnection(self.pool, self._scope, org)
+        tx = Tx(conn, org, self._marks, explicit=False, group=self._group)
+        try:
+            try:
+                yield tx
+                if tx.staged:
+                    raise RuntimeError("messages staged but never written")
+            except BaseException:
+                tx.forget_writes()
+                raise
+            finally:
+                await conn.release()
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            transient = translate(exc)
+            if transient is None:
+                raise
+            raise transient from exc
+        if tx.written:
+            await self._publish(tx.written)
 
     @asynccontextmanager
     async def _unit(self, org_id: str | None, *, explicit: bool) -> AsyncIterator[Tx]:

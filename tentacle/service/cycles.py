@@ -67,7 +67,9 @@ async def run_cycle(
                 async with deps.db.transaction(org_id=org_id) as tx:
                     result, view, state = await _attempt(deps, tx, task_id, act, reply, at_least)
             else:
-                async with deps.db.statement(org_id=org_id) as tx:
+                # Lazy: a cycle on a cached state runs no statement of its own (its write is
+                # grouped), so it takes no pool connection.
+                async with deps.db.statement(org_id=org_id, lazy=True) as tx:
                     result, view, state = await _attempt(deps, tx, task_id, act, reply, at_least)
         except _NeedsTransaction:
             explicit = True
