@@ -21,9 +21,10 @@ from tentacle.adapters.agents.notify import NotifyRuntime
 from tentacle.adapters.agents.tools import ToolBox
 from tentacle.adapters.embeddings import embedder_from
 from tentacle.adapters.journal import Journal
+from tentacle.adapters.js_publisher import PipelinedPublisher
 from tentacle.adapters.ledger import TaskLedger
 from tentacle.adapters.object_workspace import ObjectWorkspace
-from tentacle.adapters.pg import Conn, TaskDb, ordered_publisher
+from tentacle.adapters.pg import Conn, TaskDb
 from tentacle.adapters.plan_cache import PlanCache
 from tentacle.adapters.task_store import TaskStore
 from tentacle.domain.agents import Runtime
@@ -53,7 +54,7 @@ def build_app(
     # platform's Database still migrates it and runs the outbox relay over the same table.
     db = TaskDb(
         lambda: to_asyncpg_dsn(app.db.engine.url.render_as_string(hide_password=False)),
-        ordered_publisher(app.bus.publish_message),
+        PipelinedPublisher(app.bus),
         max_size=settings.orchestration_pool_size,
         group_in_flight=settings.orchestration_group_commits,
         application_name=f"tentacle-{settings.instance_id}",
