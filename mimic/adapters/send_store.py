@@ -208,8 +208,9 @@ class SendStore:
         return self._unit(org_id, explicit=True)
 
     def statement(self, org_id: str) -> AbstractAsyncContextManager[Tx]:
-        """Autocommit: the block runs one statement, atomic on its own, which writes any
-        staged messages itself (`Tx.outbox_args`, `Tx.wrote`); one round trip, not three."""
+        """Autocommit: each statement of the block is its own transaction, so the block makes
+        one write (reads before it are fine), which writes any staged messages itself
+        (`Tx.outbox_args`, `Tx.wrote`); one round trip for it, not three."""
         return self._unit(org_id, explicit=False)
 
     @asynccontextmanager

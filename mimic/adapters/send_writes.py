@@ -15,7 +15,25 @@ import asyncpg
 
 from mimic.adapters.notifications import ACCEPT, Notification
 from mimic.adapters.send_store import Row, Tx
+from mimic.adapters.templates import spec_of
 from mimic.domain.ratelimit import Counter
+from mimic.domain.templates import TemplateSpec
+
+# Row-level security confines it to the unit's organisation, as `templates.find`.
+_TEMPLATE: Final = """
+    SELECT key, version, subject, text_body, html_body, variables, description
+      FROM templates
+     WHERE key = $1 AND ($2::int IS NULL OR version = $2::int)
+     ORDER BY version DESC
+     LIMIT 1
+"""
+
+
+async def find_template(tx: Tx, key: str, version: int | None) -> TemplateSpec | None:
+    """`templates.find` on the send store's connection (a template the catalog had not)."""
+    record = await tx.conn.fetchrow(_TEMPLATE, key, version)
+    return spec_of(cast(Any, Row(record))) if record is not None else None
+
 
 # The charge guard reads each conflicting counter's own limit out of the parameter arrays by
 # scope (scopes are distinct within one charge), as `ratelimits.charge` does with a CASE.

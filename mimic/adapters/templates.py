@@ -22,7 +22,7 @@ async def find(session: AsyncSession, key: str, version: int | None) -> Template
     else:
         query = query.where(templates.c.version == version)
     row = (await session.execute(query)).first()
-    return _spec(row) if row is not None else None
+    return spec_of(row) if row is not None else None
 
 
 async def latest_all(session: AsyncSession) -> Sequence[tuple[TemplateSpec, Any]]:
@@ -39,7 +39,7 @@ async def latest_all(session: AsyncSession) -> Sequence[tuple[TemplateSpec, Any]
         )
         .order_by(templates.c.key)
     )
-    return [(_spec(row), row.created_at) for row in (await session.execute(query)).all()]
+    return [(spec_of(row), row.created_at) for row in (await session.execute(query)).all()]
 
 
 async def add_version(session: AsyncSession, org_id: str, spec: TemplateSpec) -> tuple[int, Any]:
@@ -69,7 +69,8 @@ async def add_version(session: AsyncSession, org_id: str, spec: TemplateSpec) ->
     return version, result.scalar_one()
 
 
-def _spec(row: AnyRow) -> TemplateSpec:
+def spec_of(row: AnyRow) -> TemplateSpec:
+    """A template row (read by attribute) as the spec it stores."""
     return TemplateSpec(
         key=row.key,
         version=row.version,

@@ -7,6 +7,9 @@ the cache can only ever hold what the database holds (it is not state, just work
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +18,10 @@ from contracts.mimic.models import TemplateRefV1
 from mimic.adapters import templates
 from mimic.domain import system_templates
 from mimic.domain.errors import MimicError
-from mimic.domain.templates import CompiledTemplate, compile_template
+from mimic.domain.templates import CompiledTemplate, TemplateSpec, compile_template
+
+Finder: TypeAlias = Callable[[str, int | None], Awaitable[TemplateSpec | None]]
+"""Reads an organisation's template by key and version (None: the latest)."""
 
 
 class TemplateCatalog:
@@ -43,6 +49,11 @@ class TemplateCatalog:
     async def resolve(
         self, session: AsyncSession, org_id: str, ref: TemplateRefV1
     ) -> CompiledTemplate:
+        return await self.resolve_by(partial(templates.find, session), org_id, ref)
+
+    async def resolve_by(self, find: Finder, org_id: str, ref: TemplateRefV1) -> CompiledTemplate:
+        """`resolve`, reading the organisation's templates with `find` (key, version or None
+        for the latest) on whatever connection the caller holds."""
         if system_templates.is_system_key(ref.key):
             compiled = system_templates.COMPILED.get(ref.key)
             if compiled is None or ref.version not in (None, compiled.spec.version):
@@ -53,7 +64,7 @@ class TemplateCatalog:
             if cached is not None:
                 self._cache.move_to_end((org_id, ref.key, ref.version))
                 return cached
-        spec = await templates.find(session, ref.key, ref.version)
+        spec = await find(ref.key, ref.version)
         if spec is None:
             raise _missing(ref)
         key = (org_id, spec.key, spec.version)

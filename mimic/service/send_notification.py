@@ -23,8 +23,8 @@ call's outcome, together with it (one outbox round per email instead of two); af
 the redelivery publishes them before anything else.
 
 The common case takes a shorter road with the same steps, on the send store (`SendStore`, its
-own asyncpg pool): a first delivery whose limits have room and whose template is known without
-the database is recorded, journalled and charged by one statement, and its accepted call is
+own asyncpg pool): a first delivery whose limits have room is recorded, journalled and charged
+by one statement (after one read if its template is not cached), and its accepted call is
 settled with all four events by another. Whatever that road does not cover (a repeat, a full
 limit, a refusal, failover, a row touched meanwhile) writes nothing there and goes the way above.
 """
@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -217,27 +218,26 @@ class SendNotification:
     async def _first_fast(
         self, org_id: str, nid: str, command: SendNotificationV1
     ) -> tuple[Prepared, Call] | str | None:
-        """The common first delivery in one statement on the send store: recorded as being
-        sent, its call journalled and its limits charged, or nothing written at all. The
-        content and plan to call with; or why not ("exists", "full"); or None if it does not
-        apply (no provider, or a template only the database can name)."""
+        """The common first delivery on the send store: recorded as being sent, its call
+        journalled and its limits charged in one statement, or nothing written at all. The
+        content and plan to call with; or why not ("exists", "full"); or None without a
+        provider for the channel (the general way records the failure)."""
         providers = list(self.providers.get(command.channel, ()))
         if not providers:
             return None
-        compiled = None
-        if command.content is None:
-            assert command.template is not None
-            compiled = self.catalog.known(org_id, command.template)
-            if compiled is None:
-                return None
-        # Rendered before anything is written: bad input is refused, nothing recorded.
-        prepared = self._prepared(command, compiled)
-        now = self.clock()
-        counters = self.policy.limits.counters(
-            org_id=org_id, channel=command.channel.value, recipient=command.to.address, now=now
-        )
-        values = _sending_values(org_id, nid, command, prepared, now)
+        ref = command.template if command.content is None else None
+        compiled = self.catalog.known(org_id, ref) if ref is not None else None
         async with self.store.statement(org_id) as one:
+            if ref is not None and compiled is None:  # read-only, before the unit's one write
+                find = partial(send_writes.find_template, one)
+                compiled = await self.catalog.resolve_by(find, org_id, ref)
+            # Rendered before anything is written: bad input is refused, nothing recorded.
+            prepared = self._prepared(command, compiled)
+            now = self.clock()
+            counters = self.policy.limits.counters(
+                org_id=org_id, channel=command.channel.value, recipient=command.to.address, now=now
+            )
+            values = _sending_values(org_id, nid, command, prepared, now)
             refused = await send_writes.record_first(
                 one, values, provider=providers[0].name, counters=counters, now=now
             )
