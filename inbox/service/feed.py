@@ -19,15 +19,16 @@ person's screen.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from nats.errors import Error as NatsError
 from pydantic import JsonValue
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, DateTime, Text, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.inbox.models import FeedEntryV1, FeedKind
@@ -38,6 +39,35 @@ from shared.db import UnitOfWork
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+
+_APPEND: Final = text(
+    """
+    WITH bumped AS (
+        INSERT INTO feed_heads AS h (org_id, head) VALUES (:org_id, :count)
+        ON CONFLICT (org_id) DO UPDATE SET head = h.head + :count
+        RETURNING head
+    )
+    INSERT INTO feed_entries (org_id, seq, kind, conversation_id, task_id, data, source_at, at)
+    SELECT :org_id, bumped.head - :count + d.n, d.kind, d.conversation_id, d.task_id,
+           CAST(d.data AS jsonb), d.source_at, :at
+      FROM bumped,
+           unnest(
+               CAST(:kinds AS text[]), CAST(:conversation_ids AS text[]),
+               CAST(:task_ids AS text[]), CAST(:data AS text[]),
+               CAST(:source_ats AS timestamptz[])
+           ) WITH ORDINALITY AS d(kind, conversation_id, task_id, data, source_at, n)
+    RETURNING seq
+    """
+).bindparams(
+    bindparam("count", type_=BigInteger),
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("kinds", type_=ARRAY(Text)),
+    bindparam("conversation_ids", type_=ARRAY(Text)),
+    bindparam("task_ids", type_=ARRAY(Text)),
+    bindparam("data", type_=ARRAY(Text)),
+    bindparam("source_ats", type_=ARRAY(DateTime(timezone=True))),
+)
+"""The head's bump and the entries' rows in one statement."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,18 +102,26 @@ async def append_many(
     """Number and store `drafts` in order, with one bump of the org's head."""
     if not drafts:
         return []
-    session = uow.session
     count = len(drafts)
-    bump = (
-        insert(feed_heads)
-        .values(org_id=org_id, head=count)
-        .on_conflict_do_update(
-            index_elements=[feed_heads.c.org_id], set_={"head": feed_heads.c.head + count}
-        )
-        .returning(feed_heads.c.head)
-    )
-    last = (await session.execute(bump)).scalar_one()
     at = datetime.now(UTC)
+    # One round trip for the bump and the rows: the statement waits for the head's lock and
+    # numbers the rows from what the bump returns.
+    seqs = (
+        await uow.session.execute(
+            _APPEND,
+            {
+                "org_id": org_id,
+                "count": count,
+                "at": at,
+                "kinds": [draft.kind.value for draft in drafts],
+                "conversation_ids": [draft.conversation_id for draft in drafts],
+                "task_ids": [draft.task_id for draft in drafts],
+                "data": [json.dumps(draft.data) for draft in drafts],
+                "source_ats": [draft.source_at for draft in drafts],
+            },
+        )
+    ).scalars()
+    last = max(seqs)
     entries = [
         FeedEntryV1(
             org_id=org_id,
@@ -97,22 +135,6 @@ async def append_many(
         )
         for i, draft in enumerate(drafts)
     ]
-    await session.execute(
-        insert(feed_entries),
-        [
-            {
-                "org_id": org_id,
-                "seq": entry.seq,
-                "kind": entry.kind.value,
-                "conversation_id": entry.conversation_id,
-                "task_id": entry.task_id,
-                "data": entry.data,
-                "source_at": entry.source_at,
-                "at": at,
-            }
-            for entry in entries
-        ],
-    )
     return entries
 
 
