@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +54,16 @@ async def _scope(conn: Any, org: str | None) -> None:
     await conn.execute("SELECT set_config('fluxos.org_id', $1, false)", org or "")
 
 
+@asynccontextmanager
+async def _busy(writer: GroupWriter) -> AsyncIterator[None]:
+    """Keep the writer's one batch slot busy, so the writes made meanwhile queue up and go
+    out together once it is free (a write finding nothing in flight goes alone at once)."""
+    hold = asyncio.create_task(writer.fetchrow(ORG, "SELECT pg_sleep(0.2)", ""))
+    await asyncio.sleep(0.05)
+    yield
+    await hold
+
+
 async def _items(pool: Any) -> dict[str, tuple[int, int]]:
     rows = await pool.fetch("SELECT id, version, value FROM items")
     return {r["id"]: (r["version"], r["value"]) for r in rows}
@@ -62,41 +73,45 @@ async def test_writes_queued_together_share_one_batch_and_conflicts_stay_their_o
     pool: Any,
 ) -> None:
     writer = GroupWriter(pool.acquire, _scope, in_flight=1)
-    rows = await asyncio.gather(
-        writer.fetchrow(ORG, _VERSIONED, "c", "c", 0, 3),
-        writer.fetchrow(ORG, _VERSIONED, "a", "a", 0, 1),
-        writer.fetchrow(ORG, _VERSIONED, "b", "b", 7, 2),  # read an old version: loses
-        writer.fetchrow(ORG, _VERSIONED, "a", "a", 0, 9),  # a second cycle of a: loses too
-    )
+    async with _busy(writer):
+        rows = await asyncio.gather(
+            writer.fetchrow(ORG, _VERSIONED, "c", "c", 0, 3),
+            writer.fetchrow(ORG, _VERSIONED, "a", "a", 0, 1),
+            writer.fetchrow(ORG, _VERSIONED, "b", "b", 7, 2),  # read an old version: loses
+            writer.fetchrow(ORG, _VERSIONED, "a", "a", 0, 9),  # a second cycle of a: loses too
+        )
     assert [r["applied"] for r in rows] == [True, True, False, False]
-    assert (writer.batches, writer.writes) == (1, 4)
+    assert (writer.batches, writer.writes) == (2, 5)  # the busy write, then one batch
     assert await _items(pool) == {"a": (1, 1), "b": (0, 0), "c": (1, 3)}
 
 
 async def test_a_failing_write_fails_alone_and_the_others_commit(pool: Any) -> None:
     writer = GroupWriter(pool.acquire, _scope, in_flight=1)
-    results: tuple[Any, ...] = await asyncio.gather(
-        writer.fetchrow(ORG, _VERSIONED, "a", "a", 0, 1),
-        writer.fetchrow(ORG, _VERSIONED, "b", "b", 0, -1),  # violates the check
-        writer.fetchrow(ORG, _VERSIONED, "c", "c", 0, 3),
-        return_exceptions=True,
-    )
+    async with _busy(writer):
+        results: tuple[Any, ...] = await asyncio.gather(
+            writer.fetchrow(ORG, _VERSIONED, "a", "a", 0, 1),
+            writer.fetchrow(ORG, _VERSIONED, "b", "b", 0, -1),  # violates the check
+            writer.fetchrow(ORG, _VERSIONED, "c", "c", 0, 3),
+            return_exceptions=True,
+        )
     assert results[0]["applied"]
     assert results[2]["applied"]
     assert isinstance(results[1], asyncpg.CheckViolationError)
-    assert (writer.batches, writer.writes) == (2, 2)  # the batch failed; then each alone
+    # The busy write; the batch of three failed as a whole; then each alone (two applied).
+    assert (writer.batches, writer.writes) == (3, 3)
     assert await _items(pool) == {"a": (1, 1), "b": (0, 0), "c": (1, 3)}
 
 
 async def test_each_organisation_writes_in_its_own_scope(pool: Any) -> None:
     writer = GroupWriter(pool.acquire, _scope, in_flight=1)
-    rows = await asyncio.gather(
-        writer.fetchrow("acme", _VERSIONED, "a", "a", 0, 1),
-        writer.fetchrow("globex", _VERSIONED, "b", "b", 0, 1),
-        writer.fetchrow("acme", _VERSIONED, "c", "c", 0, 1),
-    )
+    async with _busy(writer):
+        rows = await asyncio.gather(
+            writer.fetchrow("acme", _VERSIONED, "a", "a", 0, 1),
+            writer.fetchrow("globex", _VERSIONED, "b", "b", 0, 1),
+            writer.fetchrow("acme", _VERSIONED, "c", "c", 0, 1),
+        )
     assert [r["org"] for r in rows] == ["acme", "globex", "acme"]
-    assert writer.batches == 2
+    assert (writer.batches, writer.writes) == (3, 4)  # the busy write, then one per org
 
 
 async def test_a_lone_write_goes_out_at_once(pool: Any) -> None:
@@ -108,16 +123,19 @@ async def test_a_lone_write_goes_out_at_once(pool: Any) -> None:
 
 async def test_a_write_arriving_as_a_batch_ends_is_not_left_behind(pool: Any) -> None:
     # Each write is queued the moment the previous one's answer arrives, while the batch
-    # that answered it is still winding down: it must start a batch of its own.
+    # that answered it is still winding down: it must go out all the same.
     writer = GroupWriter(pool.acquire, _scope, in_flight=1)
 
-    async def one_after_another() -> None:
-        for version in range(5):
-            row = await writer.fetchrow(ORG, _VERSIONED, "a", "a", version, 1)
+    async def one_after_another(item: str) -> None:
+        for version in range(3):
+            row = await writer.fetchrow(ORG, _VERSIONED, item, item, version, 1)
             assert row["applied"]
 
-    await asyncio.wait_for(one_after_another(), 5)
-    assert (writer.batches, writer.writes) == (5, 5)
+    await asyncio.wait_for(one_after_another("a"), 5)  # alone: each write by its caller
+    async with _busy(writer):  # together: queued, drained in batches
+        await asyncio.wait_for(asyncio.gather(*(one_after_another(item) for item in ("b", "c"))), 5)
+    assert writer.writes == 3 + 1 + 6
+    assert await _items(pool) == {"a": (3, 1), "b": (3, 1), "c": (3, 1)}
 
 
 # ====================================================================== real cycle writes
@@ -160,11 +178,8 @@ async def test_batched_cycles_with_a_stale_one_commit_the_others(
             commands.pause(cycle, USER, "group commit test")
             return await store.apply(tx, cycle, recovery_after_s=60)
 
-    # Keep the one batch slot busy so the three cycle writes queue up and go out together.
-    busy = asyncio.create_task(taskdb.group.fetchrow(ORG, "SELECT pg_sleep(0.3)", ""))
-    await asyncio.sleep(0.05)
-    applied = await asyncio.gather(*(pause(s) for s in states))
-    await busy
+    async with _busy(taskdb.group):
+        applied = await asyncio.gather(*(pause(s) for s in states))
     assert applied == [True, False, True]
     assert (taskdb.group.batches, taskdb.group.writes) == (2, 4)
 
