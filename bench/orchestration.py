@@ -240,6 +240,9 @@ async def _measure(bus: Bus, url: str, meter: CpuMeter) -> dict[str, Any]:
     await asyncio.wait_for(asyncio.gather(*(events.finished[t].wait() for t in concurrent)), 300)
     elapsed = max(events.finished_at[t] for t in concurrent) - started
     cpu = meter.per_step_ms(CONCURRENT * STEPS)
+    # Two cores are shared: whatever else ran meanwhile shows here (steps_per_s depends on it,
+    # the CPU per step much less).
+    load_1m = os.getloadavg()[0]
     await sub.unsubscribe()
 
     isolated = events.step_gaps_ms(serial)
@@ -262,6 +265,7 @@ async def _measure(bus: Bus, url: str, meter: CpuMeter) -> dict[str, Any]:
         "loaded_step_latency_p50_ms": round(percentile(loaded, 50), 4),
         "loaded_step_latency_p99_ms": round(percentile(loaded, 99), 4),
         "concurrent_wall_s": round(elapsed, 3),
+        "load_average_1m": round(load_1m, 2),
         **cpu,
         "cpu_bound_steps_per_s_on_2_cores": round(
             2000 / sum(v for k, v in cpu.items() if not k.endswith("driver")), 1
