@@ -198,8 +198,8 @@ class Hub:
         org = entry.org_id
         if entry.seq > self.heads.get(org, 0):
             self.heads[org] = entry.seq
-        if org not in self.streams:
-            return
+        if org not in self.streams or (org, entry.seq) in self._recent:
+            return  # no stream to tell, or told already (heard in-process, then over the bus)
         self._recent[(org, entry.seq)] = entry
         if len(self._recent) > _RECENT:
             self._recent.popitem(last=False)  # the oldest heard
