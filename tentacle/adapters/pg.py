@@ -19,7 +19,12 @@ mark the outbox) were most of a step's time. The rules stay the same:
   with `Nats-Msg-Id` for JetStream dedupe; whatever is not published (a crash after commit,
   NATS down) is left to the shared outbox relay, which sweeps the same table. Published rows
   are marked by the next write (or a short background flush when none comes); a row published
-  twice is dropped by JetStream's dedupe and consumers' message-id claims.
+  twice is dropped by JetStream's dedupe and consumers' message-id claims;
+* the rows are leased to their writer as `shared.db.outbox` says (`next_attempt_at`): the
+  relay leaves them alone until the lease ends, so it neither sends them a second time while
+  this process is sending them nor holds their row locks while a write waits to mark them
+  (under load both stalled group commit). A unit that cannot send its rows (NATS down, the
+  lease run short) gives the lease back at once, so the relay need not wait it out.
 
 Transient database failures surface as `shared.db` errors (DatabaseUnavailable, ...), so the
 consumers' one retry owner handles them as everywhere else.
@@ -30,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final
@@ -39,7 +45,7 @@ import asyncpg
 from contracts.ids import new_id
 from shared.bus.codec import OutboundMessage
 from shared.db.errors import DatabaseUnavailable, translate
-from shared.db.outbox import checked_message
+from shared.db.outbox import PUBLISH_ALLOWANCE, PUBLISH_LEASE, checked_message
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
 from tentacle.adapters.group_commit import DEFAULT_IN_FLIGHT, GroupWriter
@@ -54,9 +60,13 @@ Conn = Any
 Publisher = Callable[[Sequence[OutboundMessage]], Awaitable[None]]
 """Publishes messages in order and returns once JetStream has them all; raises if not."""
 
+LEASE_S: Final = PUBLISH_LEASE.total_seconds()
+"""How long a row written now is its writer's to publish (`next_attempt_at`, a parameter)."""
+
 _OUTBOX_ROWS: Final = """
-    INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id)
-    SELECT $1::uuid, u.subject, u.headers::jsonb, u.body, u.message_id
+    INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id, next_attempt_at)
+    SELECT $1::uuid, u.subject, u.headers::jsonb, u.body, u.message_id,
+           clock_timestamp() + make_interval(secs => $6::float8)
       FROM unnest($2::text[], $3::text[], $4::bytea[], $5::text[])
            WITH ORDINALITY AS u(subject, headers, body, message_id, n)
      ORDER BY u.n
@@ -64,6 +74,10 @@ _OUTBOX_ROWS: Final = """
 """
 _MARK: Final = """
     UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
+     WHERE id = ANY($1::bigint[]) AND published_at IS NULL
+"""
+_RELEASE: Final = """
+    UPDATE fluxos_outbox SET next_attempt_at = NULL
      WHERE id = ANY($1::bigint[]) AND published_at IS NULL
 """
 _FLUSH_AFTER_S: Final = 0.05
@@ -122,13 +136,26 @@ class Tx:
         """Side effects to journal with the write (the messages they stand for are staged)."""
         self._marks = marks
         self.taken_marks: list[int] = []
+        self._leased_at: float | None = None
 
     async def write(self, query: str, task_id: str, *args: Any) -> Any:
         """The one write of a single-statement unit (its row): grouped with other units'
         writes of `query` into one commit. In a transaction, a statement like any other."""
+        self._lease_starts()
         if self.explicit or self._group is None:
             return await self.conn.fetchrow(query, *args)
         return await self._group.fetchrow(self.org_id, query, task_id, *args)
+
+    def _lease_starts(self) -> None:
+        # Before the statement is sent: the lease the database computes starts later.
+        if self._leased_at is None:
+            self._leased_at = time.monotonic()
+
+    def publish_deadline(self) -> float:
+        """The monotonic time after which this unit must not start sending its rows: the
+        lease's end less the longest a send may take (the relay may have them by then)."""
+        leased_at = self._leased_at if self._leased_at is not None else time.monotonic()
+        return leased_at + (PUBLISH_LEASE - PUBLISH_ALLOWANCE).total_seconds()
 
     def publish(self, message: OutboundMessage) -> None:
         self.staged.append(checked_message(message))
@@ -162,7 +189,8 @@ class Tx:
         if not self.explicit:
             raise RuntimeError("a single-statement unit must write its messages itself")
         messages = self.take_staged()
-        rows = await self.conn.fetch(_OUTBOX_ROWS, *outbox_params(self.batch, messages))
+        self._lease_starts()
+        rows = await self.conn.fetch(_OUTBOX_ROWS, *outbox_params(self.batch, messages), LEASE_S)
         self.written_as([r["id"] for r in rows], messages)
 
 
@@ -319,7 +347,7 @@ class TaskDb:
                 raise
             raise transient from exc
         if tx.written:
-            await self._publish(tx.written)
+            await self._publish(tx.written, tx.publish_deadline())
 
     @asynccontextmanager
     async def _unit(self, org_id: str | None, *, explicit: bool) -> AsyncIterator[Tx]:
@@ -349,16 +377,30 @@ class TaskDb:
                 raise
             raise transient from exc
         if tx.written:
-            await self._publish(tx.written)
+            await self._publish(tx.written, tx.publish_deadline())
 
-    async def _publish(self, written: list[tuple[int, OutboundMessage]]) -> None:
+    async def _publish(self, written: list[tuple[int, OutboundMessage]], deadline: float) -> None:
+        if time.monotonic() >= deadline:  # the relay may be sending them already
+            log.warning("outbox.lease_ran_short", messages=len(written))
+            await self._release([row_id for row_id, _ in written])
+            return
         try:
             await self._publisher([m for _, m in written])
         except Exception as exc:  # committed and safe in the outbox: the relay sends it
             log.warning("outbox.publish_deferred", error=str(exc), messages=len(written))
+            await self._release([row_id for row_id, _ in written])
             return
         self._marks.extend(row_id for row_id, _ in written)
         self._unmarked.set()
+
+    async def _release(self, ids: list[int]) -> None:
+        """Give the lease on rows this process did not send back: due for the relay now. (Some
+        may have reached the stream after all: the relay's copy is dropped as a duplicate.)"""
+        try:
+            async with self.pool.acquire() as conn:
+                await conn.execute(_RELEASE, ids)
+        except Exception as exc:
+            log.warning("outbox.lease_kept", error=str(exc), messages=len(ids))
 
     # ---------------------------------------------------------------- marking
     async def mark_published(self) -> None:

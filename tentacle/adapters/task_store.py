@@ -31,7 +31,7 @@ from contracts.tentacle.models import (
 )
 from contracts.tentacle.plans import PlanV1
 from tentacle.adapters import messages
-from tentacle.adapters.pg import Conn, Tx, outbox_params
+from tentacle.adapters.pg import LEASE_S, Conn, Tx, outbox_params
 from tentacle.adapters.plan_cache import PlanCache
 from tentacle.domain.cycle import Cycle
 from tentacle.domain.lifecycle import TERMINAL
@@ -137,8 +137,9 @@ _WRITE: Final = """
             AS x(id text, status text, view jsonb, resolved_at timestamptz)
          WHERE c.id = x.id AND c.task_id = $1
     ), outbox AS (
-        INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id)
-        SELECT $22::uuid, u.subject, u.headers::jsonb, u.body, u.message_id
+        INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id, next_attempt_at)
+        SELECT $22::uuid, u.subject, u.headers::jsonb, u.body, u.message_id,
+               clock_timestamp() + make_interval(secs => $33::float8)
           FROM t, unnest($23::text[], $24::text[], $25::bytea[], $26::text[])
                WITH ORDINALITY AS u(subject, headers, body, message_id, n)
          ORDER BY u.n
@@ -406,6 +407,7 @@ class TaskStore:
             finished,
             active_after,
             due,
+            LEASE_S,
         )
         if not row["applied"]:
             tx.forget_writes()
