@@ -10,7 +10,11 @@ Its own nats-server and PostgreSQL (fsync on: every commit is durable, as in pro
   next work item, JetStream delivery, worker pickup), read from the lifecycle events' own
   timestamps: `step_overhead_p50_ms` / `_p99_ms`, and `ratio_p50` to the raw floor;
 * throughput: 200 such tasks created at once, `steps_per_s` from the first create to the last
-  completion (and the per-step latency under that load, `loaded_step_*`).
+  completion (and the per-step latency under that load, `loaded_step_*`). Diagnostics of that
+  phase: when the last create was answered (`creates_done_s`), how long after its creation a
+  task's first step was done (its result recorded and the second step dispatched:
+  `first_step_done_p50_ms` / `_p99_ms`), how long the last tenth of the tasks took to finish
+  (`tail_last_10pct_s`), and how many cores this run's processes kept busy on average.
 """
 
 from __future__ import annotations
@@ -119,6 +123,7 @@ class Events:
 
     def __init__(self) -> None:
         self.starts: dict[str, list[datetime]] = defaultdict(list)
+        self.created: dict[str, datetime] = {}
         self.finished: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.finished_at: dict[str, float] = {}
         self.failed: list[str] = []
@@ -127,13 +132,24 @@ class Events:
         event = json.loads(msg.data)["data"]
         kind = event["kind"]
         task = event["task_id"]
-        if kind == "step_started":
+        if kind == "task_created":
+            self.created[task] = datetime.fromisoformat(event["occurred_at"])
+        elif kind == "step_started":
             self.starts[task].append(datetime.fromisoformat(event["occurred_at"]))
         elif kind in ("completed", "failed", "cancelled"):
             if kind != "completed":
                 self.failed.append(task)
             self.finished_at[task] = time.perf_counter()
             self.finished[task].set()
+
+    def first_step_ms(self, tasks: list[str]) -> list[float]:
+        """From a task's creation (its own event; the first step is dispatched in the same
+        cycle) to the second step's dispatch, i.e. the first step done."""
+        return [
+            (sorted(self.starts[t])[1] - self.created[t]).total_seconds() * 1000
+            for t in tasks
+            if t in self.created and len(self.starts[t]) > 1
+        ]
 
     def step_gaps_ms(self, tasks: list[str]) -> list[float]:
         gaps: list[float] = []
@@ -236,10 +252,19 @@ async def _measure(bus: Bus, url: str, meter: CpuMeter) -> dict[str, Any]:
 
     meter.start()
     started = time.perf_counter()
-    concurrent = await asyncio.gather(*(_create(bus, plan) for _ in range(CONCURRENT)))
+    created_at: list[float] = []
+
+    async def create_one() -> str:
+        task = await _create(bus, plan)
+        created_at.append(time.perf_counter())
+        return task
+
+    concurrent = await asyncio.gather(*(create_one() for _ in range(CONCURRENT)))
     await asyncio.wait_for(asyncio.gather(*(events.finished[t].wait() for t in concurrent)), 300)
-    elapsed = max(events.finished_at[t] for t in concurrent) - started
+    finishes = sorted(events.finished_at[t] for t in concurrent)
+    elapsed = finishes[-1] - started
     cpu = meter.per_step_ms(CONCURRENT * STEPS)
+    first_steps = events.first_step_ms(concurrent)
     # Two cores are shared: whatever else ran meanwhile shows here (steps_per_s depends on it,
     # the CPU per step much less).
     load_1m = os.getloadavg()[0]
@@ -265,6 +290,11 @@ async def _measure(bus: Bus, url: str, meter: CpuMeter) -> dict[str, Any]:
         "loaded_step_latency_p50_ms": round(percentile(loaded, 50), 4),
         "loaded_step_latency_p99_ms": round(percentile(loaded, 99), 4),
         "concurrent_wall_s": round(elapsed, 3),
+        "creates_done_s": round(max(created_at) - started, 3),
+        "first_step_done_p50_ms": round(percentile(first_steps, 50), 2),
+        "first_step_done_p99_ms": round(percentile(first_steps, 99), 2),
+        "tail_last_10pct_s": round(finishes[-1] - finishes[int(len(finishes) * 0.9)], 3),
+        "busy_cores": round(sum(cpu.values()) * CONCURRENT * STEPS / 1000 / elapsed, 2),
         "load_average_1m": round(load_1m, 2),
         **cpu,
         "cpu_bound_steps_per_s_on_2_cores": round(
