@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from inbox.adapters.apikeys import ApiKeyCache
@@ -65,6 +66,17 @@ def build_app(settings: InboxSettings) -> ServiceApp:
     @service.on_start
     async def open_rate_limits() -> None:
         await limits.open(to_asyncpg_dsn(service.db.url))
+
+    @service.on_start
+    async def open_projection() -> None:
+        await inbox.projection.open(to_asyncpg_dsn(service.db.url))
+
+    @service.background
+    async def close_projection_at_stop() -> None:
+        try:
+            await asyncio.Event().wait()  # cancelled when the service stops
+        finally:
+            await inbox.projection.close()
 
     @service.background
     async def rate_limits() -> None:
