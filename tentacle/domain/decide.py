@@ -361,6 +361,10 @@ def _dispatch_ready(c: Cycle, registry: AgentRegistry, policy: Policy) -> None:
         step = s.steps[spec.id]
         if step.status is not StepStatus.PENDING:
             continue
+        # `depends_on` first: it settles most waiting steps without walking their inputs for
+        # references (every cycle of a long chain asks this of every step still pending).
+        if not all(s.steps[d].done for d in spec.depends_on if d in s.steps):
+            continue
         if not all(s.steps[d].done for d in dependencies(spec) if d in s.steps):
             continue
         inputs = step_inputs(c, spec.id)
