@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import datetime
 from typing import Any, Final
 
 import asyncpg
@@ -22,7 +21,7 @@ import asyncpg
 from shared.db.errors import DatabaseUnavailable, translate
 from shared.db.rls import checked_org_id
 
-_PROJECT: Final = "SELECT inbox_project($1, $2, $3::jsonb)"
+_PROJECT: Final = "SELECT inbox_project($1, $2::jsonb)"
 
 
 async def _keep(_: Any) -> None:
@@ -60,14 +59,14 @@ class ProjectionStore:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(pool.close(), 5.0)
 
-    async def project(self, org_id: str, at: datetime, events: list[dict[str, Any]]) -> Any:
+    async def project(self, org_id: str, events: list[dict[str, Any]]) -> Any:
         """Apply `events` (see migration 0002 for their shape); the entries it appended."""
         pool = self._pool
         if pool is None:
             raise DatabaseUnavailable("the projection's pool is not open")
         org = checked_org_id(org_id)
         try:
-            found = await pool.fetchval(_PROJECT, org, at, json.dumps(events))
+            found = await pool.fetchval(_PROJECT, org, json.dumps(events))
         except asyncpg.PostgresError as exc:  # a conflict, a timeout, or what the batch broke
             raise (translate(exc) or exc) from exc
         except (OSError, asyncpg.InterfaceError) as exc:  # the connection died: transient

@@ -18,7 +18,6 @@ leaves the same rows as one at a time, in any order.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import JsonValue
@@ -55,11 +54,10 @@ async def project_batch(inbox: Inbox, events: Sequence[TaskEventV1]) -> None:
     for event in events:
         unique.setdefault((event.task_id, event.seq), event)  # a copy in the same batch
     ordered = sorted(unique.values(), key=lambda e: (conversation_of(e), e.task_id, e.seq))
-    at = datetime.now(UTC)
     appended = await inbox.projection.project(
-        org, at, [_said(org, n, event) for n, event in enumerate(ordered)]
+        org, [_said(org, n, event) for n, event in enumerate(ordered)]
     )
-    entries = [_entry(org, at, ordered[row["n"]], row) for row in appended]
+    entries = [_entry(org, ordered[row["n"]], row) for row in appended]
     await feed.announce_many(inbox, entries)
 
 
@@ -99,7 +97,7 @@ def _said(org: str, n: int, event: TaskEventV1) -> dict[str, Any]:
     return said
 
 
-def _entry(org: str, at: datetime, event: TaskEventV1, row: dict[str, Any]) -> FeedEntryV1:
+def _entry(org: str, event: TaskEventV1, row: dict[str, Any]) -> FeedEntryV1:
     return FeedEntryV1(
         org_id=org,
         seq=row["seq"],
@@ -108,7 +106,7 @@ def _entry(org: str, at: datetime, event: TaskEventV1, row: dict[str, Any]) -> F
         task_id=event.task_id,
         data=row["data"],
         source_at=event.occurred_at,
-        at=at,
+        at=row["at"],  # the database's clock when it appended the entry (JSON text)
     )
 
 

@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-21 19:50:00
 
-`inbox_project(org, at, events)` does what `inbox.service.project` did in ten round trips (pool
+`inbox_project(org, events)` does what `inbox.service.project` did in ten round trips (pool
 pre-ping, BEGIN, the org setting, five projection statements, the feed's bump, COMMIT): called
 as one autocommit statement it is one transaction and one round trip. The rules it keeps:
 
@@ -77,9 +77,9 @@ $$
 # n (its place, returned with its entry), task_id, seq, conversation_id, title, goal, status,
 # occurred_at, order_key, event (the entry's "event" JSON), and when they apply `message`
 # (message_id, agent_id, kind, body, preview, data, checkpoint_id) and `resolved`
-# (checkpoint_id, status, auto). Returns the entries appended: [{n, seq, kind, data}].
+# (checkpoint_id, status, auto). Returns the entries appended: [{n, seq, kind, data, at}].
 _PROJECT = """
-CREATE OR REPLACE FUNCTION inbox_project(p_org text, p_at timestamptz, p_events jsonb)
+CREATE OR REPLACE FUNCTION inbox_project(p_org text, p_events jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -93,6 +93,7 @@ DECLARE
     found_message text;
     total int;
     new_head bigint;
+    appended_at timestamptz;
     entries jsonb;
 BEGIN
     PERFORM set_config('fluxos.org_id', p_org, true);
@@ -214,6 +215,7 @@ BEGIN
     -- The feed's head last (its lock is held to the commit), then the numbered entries, each
     -- showing its conversation as the batch left it.
     total := jsonb_array_length(fresh);
+    appended_at := clock_timestamp();  -- the entries' `at`: when they were appended
     INSERT INTO feed_heads AS h (org_id, head) VALUES (p_org, total)
     ON CONFLICT (org_id) DO UPDATE SET head = h.head + total
     RETURNING head INTO new_head;
@@ -239,13 +241,14 @@ BEGIN
         INSERT INTO feed_entries (org_id, seq, kind, conversation_id, task_id, data,
                                   source_at, at)
         SELECT p_org, new_head - total + b.ord, b.kind, b.e->>'conversation_id',
-               b.e->>'task_id', b.data, (b.e->>'occurred_at')::timestamptz, p_at
+               b.e->>'task_id', b.data, (b.e->>'occurred_at')::timestamptz, appended_at
           FROM built AS b
         RETURNING seq, kind, data
     )
     SELECT jsonb_agg(jsonb_build_object(
                'n', fresh->(a.seq - new_head + total - 1)::int->'n',
-               'seq', a.seq, 'kind', a.kind, 'data', a.data) ORDER BY a.seq)
+               'seq', a.seq, 'kind', a.kind, 'data', a.data, 'at', appended_at)
+                     ORDER BY a.seq)
       INTO entries FROM appended AS a;
     RETURN entries;
 END
@@ -259,7 +262,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP FUNCTION IF EXISTS inbox_project(text, timestamptz, jsonb)")
+    op.execute("DROP FUNCTION IF EXISTS inbox_project(text, jsonb)")
     op.execute("DROP FUNCTION IF EXISTS inbox_message_json(messages, text)")
     op.execute("DROP FUNCTION IF EXISTS inbox_conversation_json(conversations)")
     op.execute("DROP FUNCTION IF EXISTS inbox_iso(timestamptz)")
