@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 from inbox.adapters.apikeys import ApiKeyCache
@@ -77,6 +78,16 @@ def build_app(settings: InboxSettings) -> ServiceApp:
             await asyncio.Event().wait()  # cancelled when the service stops
         finally:
             await inbox.projection.close()
+
+    @service.on_start
+    async def freeze_what_start_up_made() -> None:
+        # Last of the start hooks: the modules, settings and pools made so far live as long as
+        # the process. A full collection walks every tracked object; with them all it took
+        # 75-220 ms (more under load), once in a bench run while 1,000 streams were open, every
+        # stream waiting behind it. Frozen, they are never walked again (gc.freeze); a
+        # collection first, so no garbage is frozen with them.
+        gc.collect()
+        gc.freeze()
 
     @service.background
     async def rate_limits() -> None:
