@@ -33,6 +33,7 @@ from contracts.tentacle.models import (
 from contracts.tentacle.plans import PlanV1
 from contracts.tentacle.subjects import TASK_CREATE_RPC, TASK_LIST
 from shared.bus import Bus, BusTimeout, BusUnavailable
+from shared.db.outbox import PUBLISH_LEASE
 from shared.db.urls import derive_service_database
 from shared.runtime.postgres_server import PostgresServer
 from shared.settings import PlatformSettings
@@ -44,6 +45,23 @@ TASKS = 100
 CHAOS_SECONDS = 25.0
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+async def _until_every_lifecycle_is_published(
+    bus: Bus, tasks: dict[str, TaskV1], replicas: list[Replica]
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PUBLISH_LEASE.total_seconds() + 30
+    while True:
+        seen: dict[str, set[int]] = defaultdict(set)
+        for event in await lifecycle(bus):
+            seen[event.task_id].add(event.seq)
+        missing = [t for t, task in tasks.items() if len(seen[t]) < task.event_seq]
+        if not missing or loop.time() > deadline:
+            return  # the assertions below say what is still missing
+        for replica in replicas:
+            await replica.revive()
+        await asyncio.sleep(2)
 
 
 def plan(site: str, n: int) -> PlanV1:
@@ -208,6 +226,9 @@ async def test_kill_nine_repeatedly_and_every_task_still_finishes_exactly_once(
                 stuck = Counter(t.status.value for t in open_)
                 raise AssertionError(f"tasks never finished: {stuck}")
             await asyncio.sleep(1)
+        # An event committed by a replica killed before it published waits out its writer's
+        # lease, then the relay of a living replica sends it: wait for that with them running.
+        await _until_every_lifecycle_is_published(bus, tasks, replicas)
     finally:
         for replica in replicas:
             await replica.stop()
