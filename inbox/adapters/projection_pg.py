@@ -19,6 +19,7 @@ from typing import Any, Final
 import asyncpg
 
 from shared.db.errors import DatabaseUnavailable, translate
+from shared.db.raw_pools import hot_path_settings
 from shared.db.rls import checked_org_id
 
 _PROJECT: Final = "SELECT inbox_project($1, $2::jsonb)"
@@ -44,11 +45,8 @@ class ProjectionStore:
                 min_size=self._size,
                 max_size=self._size,
                 reset=_keep,
-                # As `shared.db.Database`'s: a stuck batch must not hold the feed's head for ever.
-                server_settings={
-                    "application_name": self._application_name,
-                    "statement_timeout": "30000",
-                },
+                # A stuck batch must not hold the feed's head for ever (the statement timeout).
+                server_settings=hot_path_settings(self._application_name),
             )
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise (translate(exc) or DatabaseUnavailable(str(exc))) from exc

@@ -35,6 +35,7 @@ from contracts.ids import new_id
 from shared.bus.codec import OutboundMessage
 from shared.db.errors import DatabaseUnavailable, translate
 from shared.db.outbox import PUBLISH_ALLOWANCE, Publisher, checked_message, publish_committed
+from shared.db.raw_pools import hot_path_settings
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
 
@@ -149,16 +150,11 @@ class SendStore:
         self._options = {
             "min_size": size,
             "max_size": size,
-            "server_settings": {
-                # A handful of fixed, parameterised statements: planned once per connection
-                # (generic plans) instead of on every execution.
-                "plan_cache_mode": "force_generic_plan",
-                "application_name": application_name[:63],
-                "statement_timeout": str(int(statement_timeout_s * 1000)),
-                "idle_in_transaction_session_timeout": str(
-                    int(idle_in_transaction_timeout_s * 1000)
-                ),
-            },
+            "server_settings": hot_path_settings(
+                application_name,
+                statement_timeout_s=statement_timeout_s,
+                idle_in_transaction_timeout_s=idle_in_transaction_timeout_s,
+            ),
         }
         self._pool: Any = None
         self._scopes: dict[int, str] = {}

@@ -46,6 +46,7 @@ from contracts.ids import new_id
 from shared.bus.codec import OutboundMessage
 from shared.db.errors import DatabaseUnavailable, translate
 from shared.db.outbox import PUBLISH_ALLOWANCE, PUBLISH_LEASE, checked_message
+from shared.db.raw_pools import hot_path_settings
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
 from tentacle.adapters.group_commit import DEFAULT_IN_FLIGHT, GroupWriter
@@ -212,16 +213,11 @@ class TaskDb:
         self._options = {
             "min_size": min_size,
             "max_size": max_size,
-            "server_settings": {
-                # Our statements are few, fixed and parameterised: planning them once per
-                # connection (generic plans) saves the server replanning on every execution.
-                "plan_cache_mode": "force_generic_plan",
-                "application_name": application_name[:63],
-                "statement_timeout": str(int(statement_timeout_s * 1000)),
-                "idle_in_transaction_session_timeout": str(
-                    int(idle_in_transaction_timeout_s * 1000)
-                ),
-            },
+            "server_settings": hot_path_settings(
+                application_name,
+                statement_timeout_s=statement_timeout_s,
+                idle_in_transaction_timeout_s=idle_in_transaction_timeout_s,
+            ),
         }
         self._pool: Any = None
         self._group_in_flight = group_in_flight
