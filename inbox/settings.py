@@ -39,6 +39,13 @@ class InboxSettings(HttpServiceSettings):
     sse_max_streams: int = Field(
         default=5000, ge=1, description="Concurrent SSE streams this replica accepts."
     )
+    sse_write_threads: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="Threads that help the event loop write an entry to many streams at once "
+        "(the socket writes release the GIL, so they run side by side); 0: the loop alone.",
+    )
     rpc_timeout_seconds: float = Field(default=10.0, gt=0)
     secure_cookies: bool = Field(
         default=False, description="Mark session cookies Secure (set behind HTTPS)."

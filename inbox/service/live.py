@@ -21,8 +21,11 @@ A write that has to wait (the client's socket is full) carries on in a task of i
 until it is done that stream takes the buffered path: its own writer, woken, writes whatever
 waits in one chunk. A stream catching up, or with transient events waiting, also goes that
 way, so a stream's bytes always go out in order. The signed frame of an entry is made once per
-person, not once per stream. The heartbeat is one timer for the whole hub rather than a
-timeout per stream and wait.
+person, not once per stream. Where the server gives the connection itself (uvicorn's), the
+hub's writes skip the ASGI chain, and one entry's writes to many streams are shared between the
+event loop and `sse_write_threads` helper threads: the socket writes, most of a fan-out's time,
+release the GIL (see `shared.service.direct_body`). The heartbeat is one timer for the whole
+hub rather than a timeout per stream and wait, and beats the streams a slot at a time.
 
 Which replica served the request that changed something does not matter: all of them hear the
 announcement, so no stream needs to stay on a particular replica.
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -49,6 +53,7 @@ from inbox.service.context import Inbox
 from inbox.service.eager import run_eagerly
 from shared.bus.codec import DecodeError, decode
 from shared.logging import get_logger
+from shared.service.direct_body import DirectBody, ParallelWriter, http_chunk
 
 log = get_logger(__name__)
 
@@ -60,6 +65,7 @@ _RECENT = 4096
 however many organisations have streams open)."""
 _LIVE_CAPACITY = 512
 _HEARTBEAT = b": heartbeat\n\n"
+_BEAT_SLOTS = 32
 
 Write = Callable[[bytes], Coroutine[Any, Any, None]]
 """Writes a chunk of the stream to its client (the response's ASGI `send`, in effect)."""
@@ -90,6 +96,9 @@ class Stream:
     sent: int
     """The number of the last entry written to the client."""
     write: Write
+    direct: DirectBody | None = None
+    """The connection itself, where the server offers it: chunks written to it skip the ASGI
+    chain (see `shared.service.direct_body`), and a fan-out writes many in parallel."""
     queued: int = 0
     """The number of the last entry in the buffer (or sent, when the buffer is empty)."""
     buffer: deque[FeedEntryV1] = field(default_factory=deque)
@@ -103,6 +112,10 @@ class Stream:
 
     writing: bool = False
     """The stream's own writer is in a write (one that may be waiting for the socket)."""
+    slot: int = 0
+    """The heartbeat slot the hub dealt the stream into."""
+    opened_at: float = 0.0
+    """When the stream opened, in the event loop's time."""
     flushing: asyncio.Task[None] | None = None
     """A write of the hub's that had to wait for the socket, still going."""
     failed: bool = False
@@ -160,8 +173,13 @@ class Hub:
         self.received = 0
         self._due: dict[str, dict[int, FeedEntryV1]] = {}
         """Entries heard in this turn of the event loop, by org and number, for one fan-out."""
+        self._slots: list[set[Stream]] = [set() for _ in range(_BEAT_SLOTS)]
+        """The open streams dealt round into heartbeat slots (see `watch_heads`)."""
+        self._next_slot = 0
+        self.writer = ParallelWriter(inbox.settings.sse_write_threads)
 
     async def start(self) -> None:
+        self.writer.start()
         self._sub = await self.inbox.bus.nc.subscribe(FEED_APPENDED.wildcard, cb=self._on_msg)
         # What this process appends reaches its streams without the bus's round trip.
         self.inbox.heard_here.append(self.deliver)
@@ -176,6 +194,7 @@ class Hub:
         for streams in self.streams.values():
             for stream in streams:
                 stream.wake.set()
+        self.writer.close()
 
     async def _on_msg(self, msg: Msg) -> None:
         try:
@@ -215,7 +234,10 @@ class Hub:
             entries = [by_seq[seq] for seq in sorted(by_seq)]
             first = entries[0].seq
             unbroken = entries[-1].seq - first + 1 == len(entries)
+            last = entries[-1].seq
             chunks: dict[tuple[str, int], bytes] = {}  # per person and first entry written
+            framed: dict[tuple[str, int], bytes] = {}  # the same as HTTP chunks
+            direct: list[tuple[DirectBody, bytes]] = []
             # A copy: a failing write must not upset the loop.
             for stream in tuple(self.streams.get(org, ())):
                 skip = stream.queued + 1 - first  # how many of them it has already
@@ -225,14 +247,37 @@ class Hub:
                     if chunk is None:
                         chunk = b"".join(self.frame(e, stream.user_id) for e in entries[skip:])
                         chunks[key] = chunk
-                    self._write_now(stream, entries[-1].seq, chunk)
+                    body = stream.direct
+                    if body is not None and body.idle():
+                        stream.sent = stream.queued = last
+                        data = framed.get(key)
+                        if data is None:
+                            data = framed[key] = http_chunk(chunk)
+                        direct.append((body, data))
+                    else:
+                        self._write_now(stream, last, chunk)
                 else:
                     for entry in entries:
                         stream.offer(entry)
+            if direct:
+                self._write_direct(org, direct)
+
+    def _write_direct(self, org: str, items: list[tuple[DirectBody, bytes]]) -> None:
+        failed = self.writer.write(items)
+        if not failed:
+            return
+        broken = {id(body) for body, _ in failed}
+        for stream in self.streams.get(org, ()):
+            if id(stream.direct) in broken:  # its writer ends the response
+                log.info("inbox.stream_write_failed", org_id=org, error=str(failed[0][1]))
+                stream.failed = True
+                stream.wake.set()
 
     def _write_now(self, stream: Stream, last: int, chunk: bytes) -> None:
         stream.sent = stream.queued = last
         try:
+            if stream.direct is not None and stream.direct.write(chunk):
+                return
             waiting = run_eagerly(stream.write(chunk))
         except Exception as exc:  # the connection is broken: its writer ends the response
             log.info("inbox.stream_write_failed", org_id=stream.org_id, error=str(exc))
@@ -254,20 +299,33 @@ class Hub:
                 return
 
     async def watch_heads(self) -> None:
-        """Every heartbeat: a beat to every stream, then the heads re-read, so a stream whose
-        entries' announcement was lost reads them."""
-        while True:
-            await asyncio.sleep(self.inbox.settings.sse_heartbeat_seconds)
-            for streams in self.streams.values():
-                for stream in streams:
+        """The heartbeats, and once per heartbeat interval the heads re-read, so a stream
+        whose entries' announcement was lost reads them.
+
+        Each stream beats once per interval, but not all at once: the streams are dealt into
+        `_BEAT_SLOTS` slots and one slot beats per tick. A beat wakes the stream's writer,
+        which re-checks the credential and writes; a thousand of those together held the event
+        loop for tens of ms, and an entry arriving meanwhile reached every stream that late.
+        """
+        interval = self.inbox.settings.sse_heartbeat_seconds
+        tick = interval / _BEAT_SLOTS
+        loop = asyncio.get_running_loop()
+        for n in itertools.count(1):
+            await asyncio.sleep(tick)
+            # A stream opened less than half an interval ago waits for its slot's next turn:
+            # its first beat comes after 0.5 to 1.5 intervals, never right after it opened.
+            settled = loop.time() - interval / 2
+            for stream in tuple(self._slots[n % _BEAT_SLOTS]):
+                if stream.opened_at <= settled:
                     stream.beat = True
                     stream.wake.set()
-            await self.refresh_heads()
-            for org_id, streams in self.streams.items():
-                head = self.heads.get(org_id, 0)
-                for stream in streams:
-                    if head > stream.queued:
-                        stream.wake.set()
+            if n % _BEAT_SLOTS == 0:
+                await self.refresh_heads()
+                for org_id, streams in self.streams.items():
+                    head = self.heads.get(org_id, 0)
+                    for stream in streams:
+                        if head > stream.queued:
+                            stream.wake.set()
 
     def body(self, entry: FeedEntryV1) -> bytes:
         key = (entry.org_id, entry.seq)
@@ -311,18 +369,30 @@ class Hub:
             self.heads[org_id] = current
         return current
 
-    def open(self, org_id: str, user_id: str, after: int, write: Write) -> Stream:
+    def open(
+        self,
+        org_id: str,
+        user_id: str,
+        after: int,
+        write: Write,
+        direct: DirectBody | None = None,
+    ) -> Stream:
         stream = Stream(
             org_id=org_id,
             user_id=user_id,
             capacity=self.inbox.settings.sse_buffer_entries,
             sent=after,
             write=write,
+            direct=direct,
             queued=after,
             # Already at the head: nothing to read from the database first.
             lagging=after < self.heads.get(org_id, 0),
         )
         self.streams.setdefault(org_id, set()).add(stream)
+        stream.opened_at = asyncio.get_running_loop().time()
+        stream.slot = self._next_slot
+        self._slots[stream.slot].add(stream)
+        self._next_slot = (self._next_slot + 1) % _BEAT_SLOTS
         self.count += 1
         return stream
 
@@ -330,6 +400,7 @@ class Hub:
         streams = self.streams.get(stream.org_id)
         if streams is not None and stream in streams:
             streams.discard(stream)
+            self._slots[stream.slot].discard(stream)
             self.count -= 1
             if not streams:
                 del self.streams[stream.org_id]
@@ -378,7 +449,8 @@ class Hub:
         # While this write waits for the socket the hub writes nothing directly to the stream.
         stream.writing = True
         try:
-            await stream.write(chunk)
+            if stream.direct is None or not stream.direct.write(chunk):
+                await stream.write(chunk)
         finally:
             stream.writing = False
 

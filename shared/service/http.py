@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from contracts.platform.health import HealthStatus, HealthV1
+from shared.service.direct_body import KeepServerSend
 from shared.settings import HttpServiceSettings
 
 
@@ -48,7 +49,7 @@ class HttpServer:
         self._socket.bind((settings.http_host, settings.http_port))
         self._socket.set_inheritable(True)
         config = uvicorn.Config(
-            app,
+            KeepServerSend(app),  # for responses that write their body directly
             log_config=None,
             access_log=False,
             lifespan="off",

@@ -187,3 +187,36 @@ async def test_a_failed_write_ends_only_that_stream(hub: Hub) -> None:
         assert good.seqs == [1, 2]
     finally:
         good_task.cancel()
+
+
+async def test_heartbeats_are_spread_over_the_interval_not_sent_all_at_once(hub: Hub) -> None:
+    # Streams opened together (a burst of reconnects) beat in small groups, each stream once
+    # per interval (1 s in tests) and never in the first half interval after it opened.
+    loop = asyncio.get_running_loop()
+    beats: list[float] = []
+
+    class Timed(Client):
+        async def write(self, chunk: bytes) -> None:
+            if chunk.startswith(b": heartbeat"):
+                beats.append(loop.time())
+            await super().write(chunk)
+
+    clients = [Timed() for _ in range(96)]
+    opened_at = loop.time()
+    opened = [await open_stream(hub, c) for c in clients]
+    try:
+        await asyncio.sleep(1.6)
+        assert min(beats) - opened_at >= 0.5
+        per_client = [sum(chunk.startswith(b": heartbeat") for chunk in c.chunks) for c in clients]
+        assert all(count >= 1 for count in per_client)  # every stream has had its beat
+        assert max(per_client) <= 2
+        # Grouped by the hub's ticks (1/32 of the interval apart): no tick beats them all.
+        ticks: dict[int, int] = {}
+        for at in beats:
+            key = round((at - opened_at) * 32)
+            ticks[key] = ticks.get(key, 0) + 1
+        assert len(ticks) >= 8
+        assert max(ticks.values()) <= len(clients) // 4
+    finally:
+        for _, task in opened:
+            task.cancel()

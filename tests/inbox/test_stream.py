@@ -211,3 +211,43 @@ async def test_an_entry_whose_announcement_was_lost_still_arrives(platform: Plat
         assert event.data["data"] == {"lost": True}
     finally:
         await stream.close()
+
+
+async def test_many_streams_get_each_entry_written_side_by_side_in_order(
+    platform: Platform,
+) -> None:
+    # Enough streams for the hub to share a fan-out's socket writes with its helper thread.
+    inbox_app = platform.inbox
+    _, hub = parts(inbox_app)
+    ada = await platform.sign_up("ada")
+    conversation = await a_conversation(ada)
+    request = (
+        "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {ada.access}\r\nAccept: text/event-stream\r\n\r\n"
+    ).encode()
+    connections = []
+    for _ in range(140):
+        reader, writer = await asyncio.open_connection(*_host_port(inbox_app))
+        writer.write(request)
+        connections.append((reader, writer))
+    deadline = asyncio.get_running_loop().time() + 30
+    while len(hub.streams.get(ada.org_id, ())) < len(connections):
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.02)
+    # Each stream is on uvicorn's connection itself, past the ASGI chain.
+    assert all(stream.direct is not None for stream in hub.streams[ada.org_id])
+    before = hub.writer.parallel_batches
+    try:
+        await toggle(ada, conversation, 6)
+        for reader, _ in connections:
+            text = b""
+            while text.count(b"\nevent: conversation\n") < 6:
+                text += await asyncio.wait_for(reader.read(65536), 20)
+            lines = text.split(b"\n")  # chunk sizes sit on lines of their own
+            ids = [line.split(b": ", 1)[1] for line in lines if line.startswith(b"id: ")]
+            seqs = [int(i.split(b"-")[0]) for i in ids]
+            assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap, no duplicate
+        assert hub.writer.parallel_batches > before
+    finally:
+        for _, writer in connections:
+            writer.close()
