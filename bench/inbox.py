@@ -19,6 +19,8 @@ real nats-server and PostgreSQL started for the run; this process is every clien
   task, as fast as tasks are created) at every stream, measured from the event's time in
   tentacle (its transaction, before its outbox publishes it), so it includes tentacle's outbox.
   Kept apart from event_to_client, whose events are stamped at publication.
+* event_spread: per event, from its receipt at the first stream to its receipt at the last
+  (how long one entry's fan-out to every stream takes, as the clients see it).
 * event_to_feed: the part of event_to_client spent before the projection appended the entry
   (consumer delivery and the projection's transaction).
 * rss_mib: the inbox process's resident memory with every stream open, after the events.
@@ -356,6 +358,12 @@ async def run() -> dict[str, float | int | str]:
 
     for stream in streams:
         stream.digest()
+    # Per event, from the first stream's receipt to the last's: the fan-out's own length.
+    spreads = [
+        max(column) - min(column)
+        for column in zip(*(s.latencies for s in streams), strict=False)
+        if len(column) == len(streams)
+    ] or [0.0]
     latencies = [x for s in streams for x in s.latencies]
     appended = [x for s in streams for x in s.appended]
     during_creates = [x for s in streams for x in s.during_creates] or [0.0]
@@ -372,6 +380,7 @@ async def run() -> dict[str, float | int | str]:
         "connections_refused_then_retried": sum(s.refused for s in streams),
         "event_to_client_p50_ms": round(p50, 3),
         "event_to_client_p99_ms": round(p99, 3),
+        "event_spread_p50_ms": round(percentile(spreads, 50), 3),
         "event_to_feed_p50_ms": round(percentile(appended, 50), 3),
         "event_to_feed_p99_ms": round(percentile(appended, 99), 3),
         "task_create_per_s": round(create_rate, 1),
