@@ -67,7 +67,9 @@ class DirectBody:
         self.fd = fd
 
     def _open(self) -> bool:
-        # What uvicorn's `send` checks before writing a body chunk.
+        # What uvicorn's `send` checks before writing a body chunk, and the transport's own
+        # closing: the event loop closes the descriptor at once but tells uvicorn a turn later
+        # (`disconnected`), and meanwhile a new connection may be given the same number.
         cycle = self._cycle
         return not (
             self._flow.write_paused
@@ -75,6 +77,7 @@ class DirectBody:
             or not cycle.response_started
             or cycle.response_complete
             or not cycle.chunked_encoding
+            or self._transport.is_closing()
         )
 
     def write(self, chunk: bytes) -> bool:
