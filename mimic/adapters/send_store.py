@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -35,7 +34,8 @@ from contracts.ids import new_id
 from shared.bus.codec import OutboundMessage
 from shared.db.errors import DatabaseUnavailable, translate
 from shared.db.outbox import PUBLISH_ALLOWANCE, Publisher, checked_message, publish_committed
-from shared.db.raw_pools import hot_path_settings
+from shared.db.raw_outbox import MARK, OUTBOX_ROWS, RELEASE, outbox_params
+from shared.db.raw_pools import hot_path_settings, json_codecs, keep
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
 
@@ -44,35 +44,7 @@ log = get_logger(__name__)
 Conn = Any
 """An asyncpg connection (asyncpg ships no type information)."""
 
-OUTBOX_ROWS: Final = """
-    INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id, next_attempt_at)
-    SELECT $1::uuid, u.subject, u.headers::jsonb, u.body, u.message_id,
-           clock_timestamp() + $6::interval
-      FROM unnest($2::text[], $3::text[], $4::bytea[], $5::text[])
-           WITH ORDINALITY AS u(subject, headers, body, message_id, n)
-     ORDER BY u.n
-    RETURNING id
-"""
-"""Outbox rows from `Tx.outbox_args()`, leased to this process; their ids."""
-_MARK: Final = """
-    UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
-     WHERE id = ANY($1::bigint[]) AND published_at IS NULL
-"""
-_RELEASE: Final = """
-    UPDATE fluxos_outbox SET next_attempt_at = NULL
-     WHERE id = ANY($1::bigint[]) AND published_at IS NULL
-"""
 _DRIVER_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
-
-
-async def _keep(conn: Conn) -> None:
-    """Nothing to reset when a connection returns to the pool: every unit ends with COMMIT or
-    ROLLBACK (or the connection is closed), and the org setting is tracked and replaced by the
-    next user. (asyncpg's default reset is a round trip, and would clear the org setting.)"""
 
 
 class Row:
@@ -111,14 +83,7 @@ class Tx:
     def outbox_args(self) -> tuple[Any, ...]:
         """The staged messages as `OUTBOX_ROWS`'s parameters $1..$6, in staging order."""
         self.leased_at = time.monotonic()  # before the insert the lease starts at
-        return (
-            self.batch,
-            [m.subject for m in self.staged],
-            [_dumps(m.headers) for m in self.staged],
-            [m.body for m in self.staged],
-            [m.message_id for m in self.staged],
-            self._lease,
-        )
+        return (*outbox_params(self.batch, self.staged), self._lease.total_seconds())
 
     def unstage(self) -> None:
         """The statement wrote nothing (it did not apply): nothing to publish."""
@@ -167,7 +132,7 @@ class SendStore:
         if self._pool is None:
             try:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn(), init=self._init, reset=_keep, **self._options
+                    self._dsn(), init=self._init, reset=keep, **self._options
                 )
             except Exception as exc:
                 raise (translate(exc) or DatabaseUnavailable(str(exc))) from exc
@@ -186,8 +151,7 @@ class SendStore:
     async def _init(self, conn: Conn) -> None:
         # A new backend may reuse a dead one's pid: it starts unscoped whatever we knew.
         self._scopes.pop(conn.get_server_pid(), None)
-        for kind in ("json", "jsonb"):
-            await conn.set_type_codec(kind, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
+        await json_codecs(conn)
 
     async def _scope(self, conn: Conn, org: str) -> None:
         pid = conn.get_server_pid()
@@ -264,14 +228,14 @@ class SendStore:
             ids, self._marks = self._marks, []
             try:
                 async with self._pool.acquire() as conn:
-                    await conn.execute(_MARK, ids)
+                    await conn.execute(MARK, ids)
             except Exception as exc:
                 log.warning("send_store.mark_failed", rows=len(ids), error=str(exc))
 
     async def _release(self, ids: list[int]) -> None:
         try:
             async with self._pool.acquire() as conn:
-                await conn.execute(_RELEASE, ids)
+                await conn.execute(RELEASE, ids)
         except Exception as exc:  # the relay waits the lease out instead
             log.warning("send_store.release_failed", rows=len(ids), error=str(exc))
 

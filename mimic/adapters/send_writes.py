@@ -172,7 +172,7 @@ _ACCEPT_FIRST: Final = """
     ), sent AS (
         INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id, next_attempt_at)
         SELECT $10::uuid, u.subject, u.headers::jsonb, u.body, u.message_id,
-               clock_timestamp() + $15::interval
+               clock_timestamp() + make_interval(secs => $15::float8)
           FROM unnest($11::text[], $12::text[], $13::bytea[], $14::text[])
                WITH ORDINALITY AS u(subject, headers, body, message_id, n)
          WHERE EXISTS (SELECT 1 FROM upd)

@@ -8,6 +8,9 @@ the same everywhere, so it is said once here.
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 
 def hot_path_settings(
     application_name: str,
@@ -25,3 +28,22 @@ def hot_path_settings(
         "statement_timeout": str(int(statement_timeout_s * 1000)),
         "idle_in_transaction_session_timeout": str(int(idle_in_transaction_timeout_s * 1000)),
     }
+
+
+def dumps(value: Any) -> str:
+    """JSON as the hot paths send it: compact, and anything else (datetimes, ids) as text."""
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+async def json_codecs(conn: Any) -> None:
+    """For a pool's `init`: json and jsonb travel as Python values (asyncpg's default is text)."""
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def keep(conn: Any) -> None:
+    """Pool `reset` for a pool whose owner scopes connections to an org session-wide: nothing
+    to reset. Every unit of work ends with COMMIT or ROLLBACK (or its connection is closed), so
+    no transaction, lock, cursor or listener outlives it, and the org setting is tracked by the
+    owner and replaced by the next user of another org. asyncpg's default reset would cost a
+    round trip and clear that setting behind the owner's back."""

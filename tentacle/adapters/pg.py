@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -46,7 +45,8 @@ from contracts.ids import new_id
 from shared.bus.codec import OutboundMessage
 from shared.db.errors import DatabaseUnavailable, translate
 from shared.db.outbox import PUBLISH_ALLOWANCE, PUBLISH_LEASE, checked_message
-from shared.db.raw_pools import hot_path_settings
+from shared.db.raw_outbox import MARK, OUTBOX_ROWS, RELEASE, outbox_params
+from shared.db.raw_pools import hot_path_settings, json_codecs, keep
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
 from tentacle.adapters.group_commit import DEFAULT_IN_FLIGHT, GroupWriter
@@ -64,49 +64,7 @@ Publisher = Callable[[Sequence[OutboundMessage]], Awaitable[None]]
 LEASE_S: Final = PUBLISH_LEASE.total_seconds()
 """How long a row written now is its writer's to publish (`next_attempt_at`, a parameter)."""
 
-_OUTBOX_ROWS: Final = """
-    INSERT INTO fluxos_outbox (batch, subject, headers, body, message_id, next_attempt_at)
-    SELECT $1::uuid, u.subject, u.headers::jsonb, u.body, u.message_id,
-           clock_timestamp() + make_interval(secs => $6::float8)
-      FROM unnest($2::text[], $3::text[], $4::bytea[], $5::text[])
-           WITH ORDINALITY AS u(subject, headers, body, message_id, n)
-     ORDER BY u.n
-    RETURNING id
-"""
-_MARK: Final = """
-    UPDATE fluxos_outbox SET published_at = now(), last_error = NULL
-     WHERE id = ANY($1::bigint[]) AND published_at IS NULL
-"""
-_RELEASE: Final = """
-    UPDATE fluxos_outbox SET next_attempt_at = NULL
-     WHERE id = ANY($1::bigint[]) AND published_at IS NULL
-"""
 _FLUSH_AFTER_S: Final = 0.05
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
-
-
-async def _codecs(conn: Conn) -> None:
-    for kind in ("json", "jsonb"):
-        await conn.set_type_codec(kind, encoder=_dumps, decoder=json.loads, schema="pg_catalog")
-
-
-async def _keep(conn: Conn) -> None:
-    """Nothing to reset when a connection returns to the pool: every transaction ends with
-    COMMIT or ROLLBACK, and no locks, cursors or listeners outlive one; the org setting is
-    tracked and replaced by the next user. (asyncpg's default reset is a round trip.)"""
-
-
-def outbox_params(batch: str, messages: Sequence[OutboundMessage]) -> tuple[Any, ...]:
-    return (
-        batch,
-        [m.subject for m in messages],
-        [_dumps(m.headers) for m in messages],
-        [m.body for m in messages],
-        [m.message_id for m in messages],
-    )
 
 
 class Tx:
@@ -191,7 +149,7 @@ class Tx:
             raise RuntimeError("a single-statement unit must write its messages itself")
         messages = self.take_staged()
         self._lease_starts()
-        rows = await self.conn.fetch(_OUTBOX_ROWS, *outbox_params(self.batch, messages), LEASE_S)
+        rows = await self.conn.fetch(OUTBOX_ROWS, *outbox_params(self.batch, messages), LEASE_S)
         self.written_as([r["id"] for r in rows], messages)
 
 
@@ -237,7 +195,7 @@ class TaskDb:
         if self._pool is None:
             try:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn(), init=self._init, reset=_keep, **self._options
+                    self._dsn(), init=self._init, reset=keep, **self._options
                 )
                 writers = {
                     **self._options,
@@ -245,7 +203,7 @@ class TaskDb:
                     "max_size": self._group_in_flight,
                 }
                 self._writer_pool = await asyncpg.create_pool(
-                    self._dsn(), init=self._init, reset=_keep, **writers
+                    self._dsn(), init=self._init, reset=keep, **writers
                 )
             except Exception as exc:
                 raise (translate(exc) or DatabaseUnavailable(str(exc))) from exc
@@ -270,7 +228,7 @@ class TaskDb:
     async def _init(self, conn: Conn) -> None:
         # A new backend may reuse a dead one's pid: it starts unscoped whatever we knew.
         self._scopes.pop(conn.get_server_pid(), None)
-        await _codecs(conn)
+        await json_codecs(conn)
 
     async def _scope(self, conn: Conn, org: str | None) -> None:
         """Scope the connection to `org` (None: platform scope), unless it already is.
@@ -394,7 +352,7 @@ class TaskDb:
         may have reached the stream after all: the relay's copy is dropped as a duplicate.)"""
         try:
             async with self.pool.acquire() as conn:
-                await conn.execute(_RELEASE, ids)
+                await conn.execute(RELEASE, ids)
         except Exception as exc:
             log.warning("outbox.lease_kept", error=str(exc), messages=len(ids))
 
@@ -421,7 +379,7 @@ class TaskDb:
             return
         try:
             async with pool.acquire() as conn:
-                await conn.execute(_MARK, ids)
+                await conn.execute(MARK, ids)
         except BaseException:
             self._marks.extend(ids)
             raise

@@ -30,8 +30,9 @@ from contracts.tentacle.models import (
     TerminalReason,
 )
 from contracts.tentacle.plans import PlanV1
+from shared.db.raw_outbox import outbox_params
 from tentacle.adapters import messages
-from tentacle.adapters.pg import LEASE_S, Conn, Tx, outbox_params
+from tentacle.adapters.pg import LEASE_S, Conn, Tx
 from tentacle.adapters.plan_cache import PlanCache
 from tentacle.domain.cycle import Cycle
 from tentacle.domain.lifecycle import TERMINAL
