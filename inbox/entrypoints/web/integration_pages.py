@@ -13,10 +13,17 @@ from pydantic import TypeAdapter, ValidationError
 from contracts.ids import is_token
 from contracts.mimic.models import CreateIntegrationV1, DisableIntegrationV1
 from contracts.mimic.subjects import INTEGRATION_CREATE, INTEGRATION_DISABLE
-from inbox.domain.errors import InboxError, NotFound, http_status
+from inbox.domain.errors import InboxError, NotFound
 from inbox.entrypoints.http.deps import get_inbox
 from inbox.entrypoints.http.task_routes import as_caller
-from inbox.entrypoints.web.pages import form, login_redirect, person, redirect, settings_page
+from inbox.entrypoints.web.pages import (
+    form,
+    login_redirect,
+    person,
+    redirect,
+    refusal,
+    settings_page,
+)
 from inbox.entrypoints.web.provider_forms import PROVIDER_FORMS
 from inbox.service.auth import authorize
 
@@ -40,19 +47,14 @@ async def connect(request: Request) -> Response:
         )
     except ValidationError as exc:
         where = ", ".join(str(e["loc"][-1]) for e in exc.errors()[:3])
-        return await settings_page(
-            request,
-            principal,
-            422,
-            error={"code": "inbox.invalid_request", "message": f"Check these fields: {where}."},
-        )
+        refused = refusal(exc, f"Check these fields: {where}.")
+        return await settings_page(request, principal, **refused)
     inbox = get_inbox(request)
     try:
         await authorize(inbox, principal, "mimic.integration.create", "integration")
         created = await as_caller(inbox, principal, INTEGRATION_CREATE, command)
     except InboxError as exc:
-        error = {"code": exc.code, "message": exc.message}
-        return await settings_page(request, principal, http_status(exc), error=error)
+        return await settings_page(request, principal, **refusal(exc))
     return await settings_page(request, principal, connected=created.model_dump(mode="json"))
 
 

@@ -12,10 +12,10 @@ from pydantic import SecretStr
 from contracts.inkpass import subjects as ip
 from contracts.inkpass.models import InviteMemberV1, ListMembersV1
 from contracts.inkpass.types import Role
-from inbox.domain.errors import InboxError, http_status
+from inbox.domain.errors import InboxError
 from inbox.entrypoints.http.auth_routes import ask
 from inbox.entrypoints.http.deps import get_inbox
-from inbox.entrypoints.web.pages import form, login_redirect, page, person
+from inbox.entrypoints.web.pages import form, login_redirect, page, person, refusal
 from inbox.service.auth import Principal
 
 router = APIRouter(include_in_schema=False)
@@ -58,13 +58,12 @@ async def invite(request: Request) -> Response:
             email=data.get("email", "").strip(),
             role=Role(data.get("role", "")),
         )
-    except ValueError:  # a ValidationError, or an unknown role
-        error = {"code": "inbox.invalid_request", "message": "Enter an address and a role."}
-        return await _members_page(request, principal, 422, error=error)
+    except ValueError as exc:  # a ValidationError, or an unknown role
+        refused = refusal(exc, "Enter an address and a role.")
+        return await _members_page(request, principal, **refused)
     try:
         sent = await ask(get_inbox(request), ip.INVITE_MEMBER, payload)
     except InboxError as exc:
-        error = {"code": exc.code, "message": exc.message}
-        return await _members_page(request, principal, http_status(exc), error=error)
+        return await _members_page(request, principal, **refusal(exc))
     notice = f"Invitation sent to {sent.email} as {sent.role.value}."
     return await _members_page(request, principal, notice=notice)

@@ -13,7 +13,15 @@ from contracts.tentacle import memory as m
 from inbox.domain.errors import InboxError, InvalidRequest, http_status
 from inbox.entrypoints.http.deps import get_inbox
 from inbox.entrypoints.http.workspace_calls import ask_workspace
-from inbox.entrypoints.web.pages import form, login_redirect, page, redirect, signed_in
+from inbox.entrypoints.web.pages import (
+    form,
+    form_error,
+    login_redirect,
+    page,
+    redirect,
+    refusal,
+    signed_in,
+)
 from inbox.service.auth import Principal, authorize
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +53,7 @@ async def _memory_page(
             next_cursor = found.next_cursor
     except InboxError as exc:
         status = http_status(exc)
-        extra = {"error": {"code": exc.code, "message": exc.message}, **extra}
+        extra = {"error": form_error(exc), **extra}
     return page(
         request,
         "memory.html",
@@ -96,9 +104,7 @@ async def remember(request: Request) -> Response:
         await authorize(inbox, principal, "tentacle.memory.write", "memory", payload.key)
         await ask_workspace(inbox, principal, m.MEMORY_STORE, payload)
     except InboxError as exc:
-        return await _memory_page(
-            request, principal, http_status(exc), error={"code": exc.code, "message": exc.message}
-        )
+        return await _memory_page(request, principal, **refusal(exc))
     return redirect(request, "/memory?saved=1")
 
 

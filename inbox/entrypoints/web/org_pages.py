@@ -9,10 +9,17 @@ from pydantic import SecretStr, ValidationError
 
 from contracts.inkpass import subjects as ip
 from contracts.inkpass.models import UpdateOrgSettingsV1
-from inbox.domain.errors import InboxError, http_status
+from inbox.domain.errors import InboxError
 from inbox.entrypoints.http.auth_routes import ask
 from inbox.entrypoints.http.deps import get_inbox
-from inbox.entrypoints.web.pages import form, login_redirect, person, redirect, settings_page
+from inbox.entrypoints.web.pages import (
+    form,
+    login_redirect,
+    person,
+    redirect,
+    refusal,
+    settings_page,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,19 +36,11 @@ async def change_org(request: Request) -> Response:
             name=data.get("name") or None,
             timezone=data.get("timezone") or None,
         )
-    except ValidationError:
-        return await settings_page(
-            request,
-            principal,
-            422,
-            error={
-                "code": "inbox.invalid_request",
-                "message": "Give a name and a time zone from the list (e.g. Europe/Paris).",
-            },
-        )
+    except ValidationError as exc:
+        refused = refusal(exc, "Give a name and a time zone from the list (e.g. Europe/Paris).")
+        return await settings_page(request, principal, **refused)
     try:
         await ask(get_inbox(request), ip.UPDATE_ORG_SETTINGS, payload)
     except InboxError as exc:
-        error = {"code": exc.code, "message": exc.message}
-        return await settings_page(request, principal, http_status(exc), error=error)
+        return await settings_page(request, principal, **refusal(exc))
     return redirect(request, "/settings#organisation")

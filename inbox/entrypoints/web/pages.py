@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypedDict, overload
 from urllib.parse import quote, urlencode
 from zoneinfo import available_timezones
 
@@ -82,8 +82,27 @@ TASK_VERBS: dict[str, tuple[Subject[Any, Any], Callable[[str], ContractModel]]] 
 }
 
 
-def _error(exc: InboxError) -> dict[str, str]:
+def form_error(exc: InboxError) -> dict[str, str]:
+    """A refusal as a page shows it, beside the form that was refused."""
     return {"code": exc.code, "message": exc.message}
+
+
+class Refusal(TypedDict):
+    status: int
+    error: dict[str, str]
+
+
+@overload
+def refusal(exc: InboxError) -> Refusal: ...
+@overload
+def refusal(exc: InboxError | ValueError, invalid: str) -> Refusal: ...
+def refusal(exc: InboxError | ValueError, invalid: str = "") -> Refusal:
+    """The status and error a form's page answers with. A form that does not validate (pydantic's
+    ValidationError is a ValueError) is told `invalid`, the page's own words: pydantic's name
+    fields the person never saw."""
+    if not isinstance(exc, InboxError):
+        exc = InvalidRequest(invalid)
+    return {"status": http_status(exc), "error": form_error(exc)}
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -154,16 +173,9 @@ async def login(request: Request) -> Response:
             user_agent=user_agent(request),
         )
         result = await ask(inbox, ip.LOGIN, payload)
-    except ValidationError:
-        return page(
-            request,
-            "login.html",
-            422,
-            next=target,
-            error={"code": "inbox.invalid_request", "message": "Enter an email and password."},
-        )
-    except InboxError as exc:
-        return page(request, "login.html", http_status(exc), next=target, error=_error(exc))
+    except (ValidationError, InboxError) as exc:
+        refused = refusal(exc, "Enter an email and password.")
+        return page(request, "login.html", next=target, **refused)
     if result.status is LoginStatus.MFA_REQUIRED:
         assert result.mfa_token is not None
         return page(request, "mfa.html", mfa_token=result.mfa_token.get_secret_value(), next=target)
@@ -186,11 +198,7 @@ async def login_mfa(request: Request) -> Response:
         )
         result = await ask(inbox, ip.COMPLETE_MFA, payload)
     except (ValidationError, InboxError) as exc:
-        error = (
-            _error(exc)
-            if isinstance(exc, InboxError)
-            else {"code": "inbox.invalid_request", "message": "That code is not valid."}
-        )
+        error = refusal(exc, "That code is not valid.")["error"]
         return page(
             request, "mfa.html", 401, mfa_token=data.get("mfa_token", ""), next=target, error=error
         )
@@ -213,18 +221,9 @@ async def signup(request: Request) -> Response:
             email=data.get("email", ""), password=SecretStr(data.get("password", ""))
         )
         reply = await ask(get_inbox(request), ip.REGISTER, payload)
-    except ValidationError:
-        return page(
-            request,
-            "signup.html",
-            422,
-            error={
-                "code": "inbox.invalid_request",
-                "message": "Enter a valid email and a password of 10 characters or more.",
-            },
-        )
-    except InboxError as exc:
-        return page(request, "signup.html", http_status(exc), error=_error(exc))
+    except (ValidationError, InboxError) as exc:
+        refused = refusal(exc, "Enter a valid email and a password of 10 characters or more.")
+        return page(request, "signup.html", **refused)
     return RedirectResponse("/verify?" + urlencode({"email": reply.email}), status_code=303)
 
 
@@ -241,16 +240,8 @@ async def verify(request: Request) -> Response:
     try:
         payload = VerifyEmailV1(email=email, code=SecretStr(data.get("code", "")))
         await ask(get_inbox(request), ip.VERIFY_EMAIL, payload)
-    except ValidationError:
-        return page(
-            request,
-            "verify.html",
-            422,
-            email=email,
-            error={"code": "inbox.invalid_request", "message": "Enter the six digits."},
-        )
-    except InboxError as exc:
-        return page(request, "verify.html", http_status(exc), email=email, error=_error(exc))
+    except (ValidationError, InboxError) as exc:
+        return page(request, "verify.html", email=email, **refusal(exc, "Enter the six digits."))
     return RedirectResponse("/login?verified=1", status_code=303)
 
 
@@ -535,20 +526,13 @@ async def create_key(request: Request) -> Response:
             name=data.get("name", ""),
             scopes=scopes,
         )
-    except ValidationError:
-        return await settings_page(
-            request,
-            principal,
-            422,
-            error={
-                "code": "inbox.invalid_request",
-                "message": "Give the key a name and valid scopes.",
-            },
-        )
+    except ValidationError as exc:
+        refused = refusal(exc, "Give the key a name and valid scopes.")
+        return await settings_page(request, principal, **refused)
     try:
         created = await ask(get_inbox(request), ip.CREATE_API_KEY, payload)
     except InboxError as exc:
-        return await settings_page(request, principal, http_status(exc), error=_error(exc))
+        return await settings_page(request, principal, **refusal(exc))
     return await settings_page(request, principal, new_key=created.secret.get_secret_value())
 
 
@@ -598,18 +582,9 @@ async def confirm(request: Request) -> Response:
             access_token=SecretStr(principal.access_token or ""), code=SecretStr(code)
         )
         codes = await ask(get_inbox(request), ip.CONFIRM_TOTP, payload)
-    except ValidationError:
-        return await settings_page(
-            request,
-            principal,
-            422,
-            error={
-                "code": "inbox.invalid_request",
-                "message": "Enter the six digits from the app.",
-            },
-        )
-    except InboxError as exc:
-        return await settings_page(request, principal, http_status(exc), error=_error(exc))
+    except (ValidationError, InboxError) as exc:
+        refused = refusal(exc, "Enter the six digits from the app.")
+        return await settings_page(request, principal, **refused)
     return await settings_page(
         request, principal, backup_codes=[c.get_secret_value() for c in codes.codes]
     )
@@ -628,15 +603,9 @@ async def disable(request: Request) -> Response:
             totp_code=SecretStr(data.get("totp_code", "")),
         )
         await ask(get_inbox(request), ip.DISABLE_TOTP, payload)
-    except ValidationError:
-        return await settings_page(
-            request,
-            principal,
-            422,
-            error={"code": "inbox.invalid_request", "message": "Enter your password and a code."},
-        )
-    except InboxError as exc:
-        return await settings_page(request, principal, http_status(exc), error=_error(exc))
+    except (ValidationError, InboxError) as exc:
+        refused = refusal(exc, "Enter your password and a code.")
+        return await settings_page(request, principal, **refused)
     return redirect(request, "/settings")
 
 

@@ -18,7 +18,15 @@ from inbox.domain.object_forms import EXTRA, data_of, fields_of, properties
 from inbox.entrypoints.http.deps import get_inbox
 from inbox.entrypoints.http.workspace_calls import ask_workspace
 from inbox.entrypoints.http.workspace_routes import parse_where
-from inbox.entrypoints.web.pages import form, login_redirect, page, redirect, signed_in
+from inbox.entrypoints.web.pages import (
+    form,
+    form_error,
+    login_redirect,
+    page,
+    redirect,
+    refusal,
+    signed_in,
+)
 from inbox.service.auth import Principal, authorize
 from inbox.service.context import Inbox
 
@@ -41,10 +49,6 @@ async def _schema(inbox: Inbox, principal: Principal, type_name: str) -> dict[st
     )
     schema: dict[str, Any] | None = found.json_schema
     return schema
-
-
-def _error(exc: InboxError) -> dict[str, str]:
-    return {"code": exc.code, "message": exc.message}
 
 
 # ---------------------------------------------------------------------- types
@@ -89,14 +93,9 @@ async def define_type(request: Request) -> Response:
         await ask_workspace(inbox, principal, o.OBJECT_SCHEMA_PUT, payload)
     except InboxError as exc:
         if data.get("from") == "type":  # the schema editor on the type's own page
-            return await _objects_page(
-                request,
-                principal,
-                _type_name(data.get("type", "")),
-                http_status(exc),
-                error=_error(exc),
-            )
-        return await _types_page(request, principal, http_status(exc), error=_error(exc))
+            type_name = _type_name(data.get("type", ""))
+            return await _objects_page(request, principal, type_name, **refusal(exc))
+        return await _types_page(request, principal, **refusal(exc))
     return redirect(request, f"/workspace/t/{payload.type}")
 
 
@@ -168,7 +167,7 @@ async def _objects_page(
             objects = [obj.model_dump(mode="json") for obj in found.objects]
             next_cursor = found.next_cursor
     except InboxError as exc:
-        status, extra = http_status(exc), {"error": _error(exc), **extra}
+        status, extra = http_status(exc), {"error": form_error(exc), **extra}
     columns = _columns(schema, objects)
     rows = [
         {"id": obj["id"], "cells": [_cell(obj["data"].get(c)) for c in columns], "obj": obj}
@@ -264,7 +263,7 @@ async def create_object(request: Request, type_name: str) -> Response:
         created = await ask_workspace(inbox, principal, o.OBJECT_CREATE, payload)
     except InboxError as exc:
         return await _object_form(
-            request, principal, type_name, None, http_status(exc), answers, error=_error(exc)
+            request, principal, type_name, None, answers=answers, **refusal(exc)
         )
     return redirect(request, f"/workspace/o/{created.id}?saved=1")
 
@@ -319,7 +318,7 @@ async def save_object(request: Request, object_id: str) -> Response:
         await ask_workspace(inbox, principal, o.OBJECT_UPDATE, payload)
     except InboxError as exc:
         return await _object_form(
-            request, principal, obj["type"], obj, http_status(exc), answers, error=_error(exc)
+            request, principal, obj["type"], obj, answers=answers, **refusal(exc)
         )
     return redirect(request, f"/workspace/o/{object_id}?saved=1")
 
