@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.ids import SubjectToken
 from contracts.tentacle.chat import MAX_MESSAGE_CHARS
 from inbox.domain.errors import InvalidRequest
-from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
+from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, authorize_caller
 from inbox.entrypoints.http.task_routes import dump
 from inbox.service import chat
-from inbox.service.auth import Principal, authorize
+from inbox.service.auth import Principal
 from inbox.service.context import Inbox
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"])
@@ -52,9 +52,7 @@ async def _may(
     action: str,
     conversation_id: str | None = None,
 ) -> None:
-    await authorize(
-        inbox, principal, action, "conversation", conversation_id, source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, action, "conversation", conversation_id)
 
 
 async def _send(

@@ -10,10 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.ids import SubjectToken
 from contracts.tentacle import subjects as ts
 from contracts.tentacle.models import CreateTaskV1
-from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
+from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, authorize_caller
 from inbox.entrypoints.http.task_routes import as_caller, dump
 from inbox.service import conversations as conv
-from inbox.service.auth import authorize
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
@@ -40,9 +39,7 @@ async def list_conversations(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    await authorize(
-        inbox, principal, "inbox.conversation.list", "conversation", source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, "inbox.conversation.list", "conversation")
     items, next_cursor = await conv.list_conversations(
         inbox,
         principal.org_id,
@@ -66,13 +63,8 @@ async def start_conversation(
 async def get_conversation(
     conversation_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await authorize(
-        inbox,
-        principal,
-        "inbox.conversation.read",
-        "conversation",
-        conversation_id,
-        source_ip=client_ip(request),
+    await authorize_caller(
+        inbox, principal, request, "inbox.conversation.read", "conversation", conversation_id
     )
     return await conv.get_conversation(inbox, principal.org_id, conversation_id)
 
@@ -85,13 +77,8 @@ async def set_read_status(
     inbox: InboxDep,
     request: Request,
 ) -> dict[str, Any]:
-    await authorize(
-        inbox,
-        principal,
-        "inbox.conversation.update",
-        "conversation",
-        conversation_id,
-        source_ip=client_ip(request),
+    await authorize_caller(
+        inbox, principal, request, "inbox.conversation.update", "conversation", conversation_id
     )
     return await conv.set_read_status(inbox, principal.org_id, conversation_id, body.read_status)
 
@@ -105,13 +92,8 @@ async def list_messages(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    await authorize(
-        inbox,
-        principal,
-        "inbox.conversation.read",
-        "conversation",
-        conversation_id,
-        source_ip=client_ip(request),
+    await authorize_caller(
+        inbox, principal, request, "inbox.conversation.read", "conversation", conversation_id
     )
     items, next_cursor = await conv.list_messages(
         inbox, principal.org_id, conversation_id, limit=limit, cursor=cursor
@@ -138,9 +120,8 @@ async def _compose(
     inbox: InboxDep,
     request: Request,
 ) -> dict[str, Any]:
-    ip = client_ip(request)
-    await authorize(inbox, principal, "inbox.message.create", "conversation", source_ip=ip)
-    await authorize(inbox, principal, "tentacle.task.create", "task", source_ip=ip)
+    await authorize_caller(inbox, principal, request, "inbox.message.create", "conversation")
+    await authorize_caller(inbox, principal, request, "tentacle.task.create", "task")
     message = await conv.post_user_message(
         inbox, principal.org_id, principal.user_id, conversation_id, body.text
     )

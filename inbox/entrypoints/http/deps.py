@@ -7,7 +7,7 @@ from typing import Annotated, Final
 from fastapi import Depends, Request
 
 from inbox.domain.errors import Forbidden, Unauthenticated
-from inbox.service.auth import Principal, authenticate
+from inbox.service.auth import Principal, authenticate, authorize
 from inbox.service.context import Inbox
 
 ACCESS_COOKIE: Final = "fluxos_access"
@@ -55,6 +55,19 @@ def check_same_origin(request: Request) -> None:
 
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+async def authorize_caller(
+    inbox: Inbox,
+    principal: Principal,
+    request: Request,
+    action: str,
+    kind: str,
+    ident: str | None = None,
+) -> None:
+    """`authorize`, with the address the request came from: inkpass's audit and its address
+    rules judge the caller by it."""
+    await authorize(inbox, principal, action, kind, ident, source_ip=client_ip(request))
 
 
 def user_agent(request: Request) -> str | None:

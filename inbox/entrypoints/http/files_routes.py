@@ -21,9 +21,8 @@ from contracts.ids import SubjectToken
 from contracts.mimic.models import ListIntegrationsV1, ListNotificationsV1
 from contracts.mimic.subjects import INTEGRATION_LIST, NOTIFICATION_LIST
 from inbox.domain.errors import CodedError, InvalidRequest
-from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
+from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, authorize_caller
 from inbox.entrypoints.http.task_routes import as_caller, dump
-from inbox.service.auth import authorize
 
 router = APIRouter(prefix="/api/v1", tags=["files", "notifications"])
 
@@ -45,7 +44,7 @@ async def list_files(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    await authorize(inbox, principal, "den.file.list", "file", source_ip=client_ip(request))
+    await authorize_caller(inbox, principal, request, "den.file.list", "file")
     payload = ListFilesV1(folder_id=folder_id, cursor=cursor, limit=limit)
     return dump(await as_caller(inbox, principal, ds.FILE_LIST, payload))
 
@@ -58,7 +57,7 @@ async def upload(
     request: Request,
     folder_id: SubjectToken | None = None,
 ) -> JSONResponse:
-    await authorize(inbox, principal, "den.file.create", "file", source_ip=client_ip(request))
+    await authorize_caller(inbox, principal, request, "den.file.create", "file")
     length = request.headers.get("content-length")
     if length is None or not length.isdigit():
         raise InvalidRequest("an upload needs its Content-Length")
@@ -91,9 +90,7 @@ async def upload(
 async def get_file(
     file_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await authorize(
-        inbox, principal, "den.file.read", "file", file_id, source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, "den.file.read", "file", file_id)
     return dump(await as_caller(inbox, principal, ds.FILE_GET, GetFileV1(file_id=file_id)))
 
 
@@ -101,9 +98,7 @@ async def get_file(
 async def download(
     file_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> RedirectResponse:
-    await authorize(
-        inbox, principal, "den.file.read", "file", file_id, source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, "den.file.read", "file", file_id)
     link = await as_caller(
         inbox,
         principal,
@@ -121,9 +116,7 @@ async def create_link(
     request: Request,
     body: NewLink | None = None,
 ) -> dict[str, Any]:
-    await authorize(
-        inbox, principal, "den.link.create", "file", file_id, source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, "den.link.create", "file", file_id)
     payload = CreateLinkV1(
         file_id=file_id,
         lifetime_s=body.lifetime_s if body else None,
@@ -139,9 +132,7 @@ async def list_notifications(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    await authorize(
-        inbox, principal, "mimic.notification.list", "notification", source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, "mimic.notification.list", "notification")
     payload = ListNotificationsV1(limit=limit)
     return dump(await as_caller(inbox, principal, NOTIFICATION_LIST, payload))
 
@@ -150,7 +141,5 @@ async def list_notifications(
 async def list_integrations(
     principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await authorize(
-        inbox, principal, "mimic.integration.list", "integration", source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, "mimic.integration.list", "integration")
     return dump(await as_caller(inbox, principal, INTEGRATION_LIST, ListIntegrationsV1()))

@@ -16,9 +16,8 @@ from contracts.mimic.models import (
     IntegrationV1,
 )
 from contracts.mimic.subjects import INTEGRATION_CREATE, INTEGRATION_DISABLE, INTEGRATION_GET
-from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
+from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, authorize_caller
 from inbox.entrypoints.http.task_routes import as_caller, dump
-from inbox.service.auth import authorize
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
 
@@ -28,9 +27,7 @@ async def create_integration(
     body: CreateIntegrationV1, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
     """Connect a service; post its webhooks to mimic's URL + `ingress_path`."""
-    await authorize(
-        inbox, principal, "mimic.integration.create", "integration", source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, "mimic.integration.create", "integration")
     return dump(await as_caller(inbox, principal, INTEGRATION_CREATE, body))
 
 
@@ -38,13 +35,8 @@ async def create_integration(
 async def get_integration(
     integration_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await authorize(
-        inbox,
-        principal,
-        "mimic.integration.get",
-        "integration",
-        integration_id,
-        source_ip=client_ip(request),
+    await authorize_caller(
+        inbox, principal, request, "mimic.integration.get", "integration", integration_id
     )
     payload = GetIntegrationV1(integration_id=integration_id)
     return dump(await as_caller(inbox, principal, INTEGRATION_GET, payload))
@@ -55,13 +47,8 @@ async def disable_integration(
     integration_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
     """Stop it: its ingress stops answering and actions through it are refused."""
-    await authorize(
-        inbox,
-        principal,
-        "mimic.integration.update",
-        "integration",
-        integration_id,
-        source_ip=client_ip(request),
+    await authorize_caller(
+        inbox, principal, request, "mimic.integration.update", "integration", integration_id
     )
     payload = DisableIntegrationV1(integration_id=integration_id)
     return dump(await as_caller(inbox, principal, INTEGRATION_DISABLE, payload))

@@ -11,11 +11,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.tentacle import memory as m
-from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
+from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, authorize_caller
 from inbox.entrypoints.http.task_routes import dump
 from inbox.entrypoints.http.workspace_calls import ask_workspace
-from inbox.service.auth import Principal, authorize
-from inbox.service.context import Inbox
 
 router = APIRouter(prefix="/api/v1", tags=["memory"])
 
@@ -42,12 +40,6 @@ class Restore(Body):
     version: int = Field(ge=1)
 
 
-async def _allowed(
-    inbox: Inbox, principal: Principal, request: Request, action: str, key: str | None
-) -> None:
-    await authorize(inbox, principal, action, "memory", key, source_ip=client_ip(request))
-
-
 @router.get("/memories", response_model=m.MemoryPageV1)
 async def list_memories(
     principal: PrincipalDep,
@@ -60,7 +52,7 @@ async def list_memories(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> dict[str, Any]:
     """The memories the caller may read, most recently changed first; `next_cursor` pages on."""
-    await _allowed(inbox, principal, request, "tentacle.memory.list", None)
+    await authorize_caller(inbox, principal, request, "tentacle.memory.list", "memory")
     payload = m.ListMemoriesV1(tier=tier, topic=topic, tags=tag or [], limit=limit, cursor=cursor)
     return dump(await ask_workspace(inbox, principal, m.MEMORY_LIST, payload))
 
@@ -79,7 +71,7 @@ async def search_memories(
 ) -> dict[str, Any]:
     """Ranked search by free text (full text, and meaning when embeddings are on), exact key,
     topic, tags, tier."""
-    await _allowed(inbox, principal, request, "tentacle.memory.search", None)
+    await authorize_caller(inbox, principal, request, "tentacle.memory.search", "memory")
     payload = m.SearchMemoryV1(
         text=text, key=key, topic=topic, tags=tag or [], tier=tier, limit=limit
     )
@@ -91,7 +83,7 @@ async def store_memory(
     body: NewMemory, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
     """Create the memory `key`, or store a new version of it."""
-    await _allowed(inbox, principal, request, "tentacle.memory.write", body.key)
+    await authorize_caller(inbox, principal, request, "tentacle.memory.write", "memory", body.key)
     payload = m.StoreMemoryV1(**body.model_dump(), source=m.MemorySource.USER)
     return dump(await ask_workspace(inbox, principal, m.MEMORY_STORE, payload))
 
@@ -101,7 +93,7 @@ async def memory_history(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
     """Every version of a memory, oldest first."""
-    await _allowed(inbox, principal, request, "tentacle.memory.read", key)
+    await authorize_caller(inbox, principal, request, "tentacle.memory.read", "memory", key)
     payload = m.MemoryHistoryRequestV1(key=key)
     return dump(await ask_workspace(inbox, principal, m.MEMORY_HISTORY, payload))
 
@@ -111,7 +103,7 @@ async def restore_memory(
     key: Key, body: Restore, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
     """Store an earlier version's content again, as a new version."""
-    await _allowed(inbox, principal, request, "tentacle.memory.write", key)
+    await authorize_caller(inbox, principal, request, "tentacle.memory.write", "memory", key)
     payload = m.RestoreMemoryV1(key=key, version=body.version)
     return dump(await ask_workspace(inbox, principal, m.MEMORY_RESTORE, payload))
 
@@ -120,7 +112,7 @@ async def restore_memory(
 async def get_memory(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await _allowed(inbox, principal, request, "tentacle.memory.read", key)
+    await authorize_caller(inbox, principal, request, "tentacle.memory.read", "memory", key)
     return dump(await ask_workspace(inbox, principal, m.MEMORY_GET, m.GetMemoryV1(key=key)))
 
 
@@ -128,5 +120,5 @@ async def get_memory(
 async def forget_memory(
     key: Key, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await _allowed(inbox, principal, request, "tentacle.memory.delete", key)
+    await authorize_caller(inbox, principal, request, "tentacle.memory.delete", "memory", key)
     return dump(await ask_workspace(inbox, principal, m.MEMORY_DELETE, m.DeleteMemoryV1(key=key)))

@@ -26,8 +26,8 @@ from contracts.tentacle.models import (
     TaskStatus,
 )
 from contracts.tentacle.plans import PlanV1
-from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
-from inbox.service.auth import Principal, authorize
+from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, authorize_caller
+from inbox.service.auth import Principal
 from inbox.service.context import Inbox
 from inbox.service.remote import as_http_error
 from shared.errors import FluxosError
@@ -87,7 +87,7 @@ def dump(model: ContractModel) -> dict[str, Any]:
 async def create_task(
     body: NewTask, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await authorize(inbox, principal, "tentacle.task.create", "task", source_ip=client_ip(request))
+    await authorize_caller(inbox, principal, request, "tentacle.task.create", "task")
     payload = CreateTaskV1(
         request_id=body.request_id or new_id(),
         goal=body.goal,
@@ -109,7 +109,7 @@ async def list_tasks(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    await authorize(inbox, principal, "tentacle.task.list", "task", source_ip=client_ip(request))
+    await authorize_caller(inbox, principal, request, "tentacle.task.list", "task")
     scope = f"tasks:{principal.org_id}"
     before = None
     if cursor is not None:
@@ -129,18 +129,8 @@ async def list_tasks(
 async def get_task(
     task_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await authorize(
-        inbox, principal, "tentacle.task.read", "task", task_id, source_ip=client_ip(request)
-    )
+    await authorize_caller(inbox, principal, request, "tentacle.task.read", "task", task_id)
     return dump(await as_caller(inbox, principal, ts.TASK_GET, GetTaskV1(task_id=task_id)))
-
-
-async def _update(
-    inbox: Inbox, principal: Principal, request: Request, task_id: str, verb: str
-) -> None:
-    await authorize(
-        inbox, principal, f"tentacle.task.{verb}", "task", task_id, source_ip=client_ip(request)
-    )
 
 
 @router.post("/{task_id}/pause")
@@ -151,7 +141,7 @@ async def pause_task(
     request: Request,
     body: Reason | None = None,
 ) -> dict[str, Any]:
-    await _update(inbox, principal, request, task_id, "update")
+    await authorize_caller(inbox, principal, request, "tentacle.task.update", "task", task_id)
     payload = PauseTaskV1(task_id=task_id, reason=body.reason if body else "")
     return dump(await as_caller(inbox, principal, ts.TASK_PAUSE, payload))
 
@@ -160,7 +150,7 @@ async def pause_task(
 async def resume_task(
     task_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await _update(inbox, principal, request, task_id, "update")
+    await authorize_caller(inbox, principal, request, "tentacle.task.update", "task", task_id)
     return dump(await as_caller(inbox, principal, ts.TASK_RESUME, ResumeTaskV1(task_id=task_id)))
 
 
@@ -172,7 +162,7 @@ async def cancel_task(
     request: Request,
     body: Reason | None = None,
 ) -> dict[str, Any]:
-    await _update(inbox, principal, request, task_id, "update")
+    await authorize_caller(inbox, principal, request, "tentacle.task.update", "task", task_id)
     payload = CancelTaskV1(task_id=task_id, reason=body.reason if body else "")
     return dump(await as_caller(inbox, principal, ts.TASK_CANCEL, payload))
 
@@ -185,7 +175,7 @@ async def retry_task(
     request: Request,
     body: Retry | None = None,
 ) -> dict[str, Any]:
-    await _update(inbox, principal, request, task_id, "update")
+    await authorize_caller(inbox, principal, request, "tentacle.task.update", "task", task_id)
     payload = RetryTaskV1(task_id=task_id, budget_usd=body.budget_usd if body else None)
     return dump(await as_caller(inbox, principal, ts.TASK_RETRY, payload))
 
@@ -199,7 +189,7 @@ async def respond_checkpoint(
     inbox: InboxDep,
     request: Request,
 ) -> dict[str, Any]:
-    await _update(inbox, principal, request, task_id, "update")
+    await authorize_caller(inbox, principal, request, "tentacle.task.update", "task", task_id)
     payload = RespondCheckpointV1(
         task_id=task_id, checkpoint_id=checkpoint_id, response=body.response
     )

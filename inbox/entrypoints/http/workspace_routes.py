@@ -17,10 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from contracts.ids import SubjectToken
 from contracts.tentacle import objects as o
 from inbox.domain.errors import CodedError
-from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, client_ip
+from inbox.entrypoints.http.deps import InboxDep, PrincipalDep, authorize_caller
 from inbox.entrypoints.http.task_routes import dump
 from inbox.entrypoints.http.workspace_calls import ask_workspace
-from inbox.service.auth import Principal, authorize
+from inbox.service.auth import Principal
 from inbox.service.context import Inbox
 
 router = APIRouter(prefix="/api/v1/workspace", tags=["workspace"])
@@ -63,17 +63,11 @@ class ObjectQuery(Body):
     cursor: str | None = Field(default=None, max_length=4096)
 
 
-async def _allowed(
-    inbox: Inbox, principal: Principal, request: Request, action: str, kind: str, ident: str | None
-) -> None:
-    await authorize(inbox, principal, action, kind, ident, source_ip=client_ip(request))
-
-
 # ---------------------------------------------------------------------- types
 @router.get("/types", response_model=o.ObjectTypesV1)
 async def list_types(principal: PrincipalDep, inbox: InboxDep, request: Request) -> dict[str, Any]:
     """The organisation's object types: each with its schema (or null) and object count."""
-    await _allowed(inbox, principal, request, "tentacle.object_type.list", "object_type", None)
+    await authorize_caller(inbox, principal, request, "tentacle.object_type.list", "object_type")
     return dump(await ask_workspace(inbox, principal, o.OBJECT_TYPE_LIST, o.ListObjectTypesV1()))
 
 
@@ -81,7 +75,9 @@ async def list_types(principal: PrincipalDep, inbox: InboxDep, request: Request)
 async def get_type(
     type_name: TypeName, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await _allowed(inbox, principal, request, "tentacle.object_type.read", "object_type", type_name)
+    await authorize_caller(
+        inbox, principal, request, "tentacle.object_type.read", "object_type", type_name
+    )
     payload = o.GetObjectSchemaV1(type=type_name)
     return dump(await ask_workspace(inbox, principal, o.OBJECT_SCHEMA_GET, payload))
 
@@ -95,7 +91,7 @@ async def put_type(
     request: Request,
 ) -> dict[str, Any]:
     """Define or change a type's schema (later writes are checked against it)."""
-    await _allowed(
+    await authorize_caller(
         inbox, principal, request, "tentacle.object_type.update", "object_type", type_name
     )
     payload = o.PutObjectSchemaV1(type=type_name, json_schema=body.json_schema)
@@ -120,7 +116,7 @@ def parse_where(where: str | None) -> dict[str, JsonValue]:
 async def query_page(
     inbox: Inbox, principal: Principal, request: Request, query: ObjectQuery
 ) -> dict[str, Any]:
-    await _allowed(inbox, principal, request, "tentacle.object.list", "object", None)
+    await authorize_caller(inbox, principal, request, "tentacle.object.list", "object")
     payload = o.QueryObjectsV1(**query.model_dump())
     return dump(await ask_workspace(inbox, principal, o.OBJECT_QUERY, payload))
 
@@ -167,7 +163,7 @@ async def search_objects(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     """Full-text search over every string in the objects' data, best first."""
-    await _allowed(inbox, principal, request, "tentacle.object.search", "object", None)
+    await authorize_caller(inbox, principal, request, "tentacle.object.search", "object")
     payload = o.SearchObjectsV1(query=q, type=type, limit=limit)
     return dump(await ask_workspace(inbox, principal, o.OBJECT_SEARCH, payload))
 
@@ -176,7 +172,7 @@ async def search_objects(
 async def create_object(
     body: NewObject, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await _allowed(inbox, principal, request, "tentacle.object.create", "object", body.id)
+    await authorize_caller(inbox, principal, request, "tentacle.object.create", "object", body.id)
     payload = o.CreateObjectV1(**body.model_dump())
     return dump(await ask_workspace(inbox, principal, o.OBJECT_CREATE, payload))
 
@@ -185,7 +181,7 @@ async def create_object(
 async def get_object(
     object_id: SubjectToken, principal: PrincipalDep, inbox: InboxDep, request: Request
 ) -> dict[str, Any]:
-    await _allowed(inbox, principal, request, "tentacle.object.read", "object", object_id)
+    await authorize_caller(inbox, principal, request, "tentacle.object.read", "object", object_id)
     payload = o.GetObjectV1(id=object_id)
     return dump(await ask_workspace(inbox, principal, o.OBJECT_GET, payload))
 
@@ -199,7 +195,7 @@ async def update_object(
     request: Request,
 ) -> dict[str, Any]:
     """Merge into (`mode: merge`, the default) or replace an object's data; versioned."""
-    await _allowed(inbox, principal, request, "tentacle.object.update", "object", object_id)
+    await authorize_caller(inbox, principal, request, "tentacle.object.update", "object", object_id)
     payload = o.UpdateObjectV1(id=object_id, **body.model_dump())
     return dump(await ask_workspace(inbox, principal, o.OBJECT_UPDATE, payload))
 
@@ -212,6 +208,6 @@ async def delete_object(
     request: Request,
     expected_version: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
-    await _allowed(inbox, principal, request, "tentacle.object.delete", "object", object_id)
+    await authorize_caller(inbox, principal, request, "tentacle.object.delete", "object", object_id)
     payload = o.DeleteObjectV1(id=object_id, expected_version=expected_version)
     return dump(await ask_workspace(inbox, principal, o.OBJECT_DELETE, payload))
