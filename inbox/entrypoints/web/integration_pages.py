@@ -16,15 +16,9 @@ from contracts.mimic.subjects import INTEGRATION_CREATE, INTEGRATION_DISABLE
 from inbox.domain.errors import InboxError, NotFound
 from inbox.entrypoints.http.deps import get_inbox
 from inbox.entrypoints.http.task_routes import as_caller
-from inbox.entrypoints.web.pages import (
-    form,
-    login_redirect,
-    person,
-    redirect,
-    refusal,
-    settings_page,
-)
+from inbox.entrypoints.web.pages import form, login_redirect, person, redirect, settings_page
 from inbox.entrypoints.web.provider_forms import PROVIDER_FORMS
+from inbox.entrypoints.web.refusals import refusal
 from inbox.service.auth import authorize
 
 router = APIRouter(include_in_schema=False)

@@ -15,7 +15,8 @@ from contracts.inkpass.types import Role
 from inbox.domain.errors import InboxError
 from inbox.entrypoints.http.auth_routes import ask
 from inbox.entrypoints.http.deps import get_inbox
-from inbox.entrypoints.web.pages import form, login_redirect, page, person, refusal
+from inbox.entrypoints.web.pages import form, login_redirect, page, person
+from inbox.entrypoints.web.refusals import refusal
 from inbox.service.auth import Principal
 
 router = APIRouter(include_in_schema=False)

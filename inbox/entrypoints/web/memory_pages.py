@@ -13,15 +13,8 @@ from contracts.tentacle import memory as m
 from inbox.domain.errors import InboxError, InvalidRequest, http_status
 from inbox.entrypoints.http.deps import get_inbox
 from inbox.entrypoints.http.workspace_calls import ask_workspace
-from inbox.entrypoints.web.pages import (
-    form,
-    form_error,
-    login_redirect,
-    page,
-    redirect,
-    refusal,
-    signed_in,
-)
+from inbox.entrypoints.web.pages import form, login_redirect, page, redirect, signed_in
+from inbox.entrypoints.web.refusals import form_error, refusal
 from inbox.service.auth import Principal, authorize
 
 router = APIRouter(include_in_schema=False)

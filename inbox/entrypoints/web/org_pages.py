@@ -12,14 +12,8 @@ from contracts.inkpass.models import UpdateOrgSettingsV1
 from inbox.domain.errors import InboxError
 from inbox.entrypoints.http.auth_routes import ask
 from inbox.entrypoints.http.deps import get_inbox
-from inbox.entrypoints.web.pages import (
-    form,
-    login_redirect,
-    person,
-    redirect,
-    refusal,
-    settings_page,
-)
+from inbox.entrypoints.web.pages import form, login_redirect, person, redirect, settings_page
+from inbox.entrypoints.web.refusals import refusal
 
 router = APIRouter(include_in_schema=False)
 

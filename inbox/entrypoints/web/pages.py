@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Final, TypedDict, overload
+from typing import Any, Final
 from urllib.parse import quote, urlencode
 from zoneinfo import available_timezones
 
@@ -48,11 +48,12 @@ from contracts.tentacle.models import (
     ResumeTaskV1,
     RetryTaskV1,
 )
-from inbox.domain.errors import InboxError, InvalidRequest, NotFound, http_status
+from inbox.domain.errors import InboxError, InvalidRequest, NotFound
 from inbox.entrypoints.http.auth_routes import ask
 from inbox.entrypoints.http.deps import client_ip, get_inbox, user_agent
 from inbox.entrypoints.http.task_routes import as_caller
 from inbox.entrypoints.web.provider_forms import PROVIDER_FORMS
+from inbox.entrypoints.web.refusals import refusal
 from inbox.entrypoints.web.session import (
     carry_session,
     check_origin,
@@ -80,29 +81,6 @@ TASK_VERBS: dict[str, tuple[Subject[Any, Any], Callable[[str], ContractModel]]] 
     "cancel": (ts.TASK_CANCEL, lambda t: CancelTaskV1(task_id=t)),
     "retry": (ts.TASK_RETRY, lambda t: RetryTaskV1(task_id=t)),
 }
-
-
-def form_error(exc: InboxError) -> dict[str, str]:
-    """A refusal as a page shows it, beside the form that was refused."""
-    return {"code": exc.code, "message": exc.message}
-
-
-class Refusal(TypedDict):
-    status: int
-    error: dict[str, str]
-
-
-@overload
-def refusal(exc: InboxError) -> Refusal: ...
-@overload
-def refusal(exc: InboxError | ValueError, invalid: str) -> Refusal: ...
-def refusal(exc: InboxError | ValueError, invalid: str = "") -> Refusal:
-    """The status and error a form's page answers with. A form that does not validate (pydantic's
-    ValidationError is a ValueError) is told `invalid`, the page's own words: pydantic's name
-    fields the person never saw."""
-    if not isinstance(exc, InboxError):
-        exc = InvalidRequest(invalid)
-    return {"status": http_status(exc), "error": form_error(exc)}
 
 
 def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

@@ -18,15 +18,8 @@ from inbox.domain.object_forms import EXTRA, data_of, fields_of, properties
 from inbox.entrypoints.http.deps import get_inbox
 from inbox.entrypoints.http.workspace_calls import ask_workspace
 from inbox.entrypoints.http.workspace_routes import parse_where
-from inbox.entrypoints.web.pages import (
-    form,
-    form_error,
-    login_redirect,
-    page,
-    redirect,
-    refusal,
-    signed_in,
-)
+from inbox.entrypoints.web.pages import form, login_redirect, page, redirect, signed_in
+from inbox.entrypoints.web.refusals import form_error, refusal
 from inbox.service.auth import Principal, authorize
 from inbox.service.context import Inbox
 
