@@ -95,6 +95,9 @@ def build_app(settings: InboxSettings) -> ServiceApp:
 
     @service.background
     async def feed_heads() -> None:
-        await hub.watch_heads()
+        try:
+            await hub.watch_heads()  # until the service stops (cancelled)
+        finally:
+            await hub.stop()  # its subscription, and the threads that help write streams
 
     return service

@@ -127,6 +127,10 @@ class ParallelWriter:
         if self._helpers > 0 and self._pool is None:
             self._pool = ThreadPoolExecutor(self._helpers, thread_name_prefix="direct-body")
 
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
     def close(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:

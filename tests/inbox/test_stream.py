@@ -258,3 +258,12 @@ async def test_many_streams_get_each_entry_written_side_by_side_in_order(
     finally:
         for _, writer in connections:
             writer.close()
+
+
+async def test_a_stopped_inbox_stops_its_hub_and_writer_threads(platform: Platform) -> None:
+    inbox_app = await platform.start_inbox()
+    _, hub = parts(inbox_app)
+    running = hub.writer.running
+    await inbox_app.stop()
+    assert (running, hub.writer.running) == (True, False)
+    assert hub._sub is None  # no longer hears the feed
