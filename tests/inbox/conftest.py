@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from nats.aio.msg import Msg
@@ -26,6 +27,8 @@ from inbox.settings import InboxSettings
 from inkpass.app import build_app as build_inkpass
 from inkpass.settings import InkPassSettings
 from shared.bus import Bus
+from shared.db.urls import derive_service_database
+from shared.runtime.postgres_server import PostgresServer
 from shared.service import ServiceApp
 from shared.settings import PlatformSettings
 from shared.testing.plugin import StartService
@@ -241,3 +244,20 @@ async def platform(
     for client in world.clients:
         await client.aclose()
     await sub.unsubscribe()
+
+
+async def connect_inbox_db(
+    settings: PlatformSettings, server: PostgresServer
+) -> asyncpg.Connection:
+    """A connection of the test's own to inbox's database (as its owner: no row-level
+    security), to look at or hold what the service wrote."""
+    return await asyncpg.connect(server.url(derive_service_database(settings, "inbox").name))
+
+
+@pytest.fixture
+async def inbox_db(
+    platform_settings: PlatformSettings, postgres_server: PostgresServer
+) -> AsyncIterator[asyncpg.Connection]:
+    conn = await connect_inbox_db(platform_settings, postgres_server)
+    yield conn
+    await conn.close()

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest
 
 from contracts.inbox.streams import LIFECYCLE_CONSUMER
 from contracts.tentacle.subjects import TASK_PROGRESSED
-from shared.db.urls import derive_service_database
-from shared.runtime.postgres_server import PostgresServer
-from shared.settings import PlatformSettings
 from tests.inbox.conftest import Person, Platform, noop_plan
 from tests.tentacle.conftest import lifecycle
-
-
-@pytest.fixture
-async def inbox_db(
-    platform_settings: PlatformSettings, postgres_server: PostgresServer
-) -> AsyncIterator[asyncpg.Connection]:
-    name = derive_service_database(platform_settings, "inbox").name
-    conn = await asyncpg.connect(postgres_server.url(name))
-    yield conn
-    await conn.close()
 
 
 def kinds(messages: list[Any]) -> list[str]:

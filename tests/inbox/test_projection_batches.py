@@ -4,13 +4,11 @@ batches at once agree (and do not deadlock), one bad event in a batch fails alon
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
-import pytest
 
 from contracts.envelope import Actor, ActorKind
 from contracts.ids import new_id
@@ -25,21 +23,8 @@ from contracts.tentacle.models import TaskConstraintsV1, TaskStatus
 from inbox.service.context import Inbox
 from inbox.service.project import project_batch
 from inbox.service.projector import Projector
-from shared.db.urls import derive_service_database
-from shared.runtime.postgres_server import PostgresServer
 from shared.service import ServiceApp
-from shared.settings import PlatformSettings
 from tests.inbox.conftest import Platform
-
-
-@pytest.fixture
-async def inbox_db(
-    platform_settings: PlatformSettings, postgres_server: PostgresServer
-) -> AsyncIterator[asyncpg.Connection]:
-    name = derive_service_database(platform_settings, "inbox").name
-    conn = await asyncpg.connect(postgres_server.url(name))
-    yield conn
-    await conn.close()
 
 
 def inbox_of(app: ServiceApp) -> Inbox:

@@ -15,13 +15,10 @@ from inbox.adapters.tables import conversations, messages
 from inbox.service.project import project_batch
 from inbox.service.records import conversation_json, message_json
 from shared.db.errors import DatabaseUnavailable
-from shared.db.urls import derive_service_database
 from shared.runtime.postgres_server import PostgresServer
 from shared.settings import PlatformSettings
-from tests.inbox.conftest import Platform
-from tests.inbox.test_projection_batches import a_task, feed_of, inbox_db, inbox_of, rows
-
-__all__ = ["inbox_db"]  # the fixture, used by name
+from tests.inbox.conftest import Platform, connect_inbox_db
+from tests.inbox.test_projection_batches import a_task, feed_of, inbox_of, rows
 
 
 @pytest.fixture
@@ -29,8 +26,7 @@ async def holder(
     platform_settings: PlatformSettings, postgres_server: PostgresServer
 ) -> AsyncIterator[asyncpg.Connection]:
     """A second connection to inbox's database, to hold a lock the projection needs."""
-    name = derive_service_database(platform_settings, "inbox").name
-    conn = await asyncpg.connect(postgres_server.url(name))
+    conn = await connect_inbox_db(platform_settings, postgres_server)
     yield conn
     await conn.close()
 
