@@ -20,11 +20,26 @@ Conn = Any
 """An asyncpg connection (asyncpg ships no type information)."""
 
 
+Scope = Callable[[Conn, str | None], Awaitable[None]]
+"""Scopes a connection to an organisation (or to none)."""
+
+
+async def take_scoped(pool: Any, scope: Scope, org_id: str | None) -> Conn:
+    """A pool connection scoped to `org_id`, given back to the pool if scoping it fails."""
+    conn = await pool.acquire()
+    try:
+        await scope(conn, org_id)
+    except BaseException:
+        await pool.release(conn)
+        raise
+    return conn
+
+
 class LazyConnection:
     def __init__(
         self,
         pool: Any,
-        scope: Callable[[Conn, str | None], Awaitable[None]],
+        scope: Scope,
         org_id: str | None,
     ) -> None:
         self._pool = pool
@@ -39,13 +54,7 @@ class LazyConnection:
 
     async def _take(self) -> Conn:
         if self._conn is None:
-            conn = await self._pool.acquire()
-            try:
-                await self._scope(conn, self._org_id)
-            except BaseException:
-                await self._pool.release(conn)
-                raise
-            self._conn = conn
+            self._conn = await take_scoped(self._pool, self._scope, self._org_id)
         return self._conn
 
     async def release(self) -> None:

@@ -50,7 +50,7 @@ from shared.db.raw_pools import hot_path_settings, json_codecs, keep
 from shared.db.rls import checked_org_id
 from shared.logging import get_logger
 from tentacle.adapters.group_commit import DEFAULT_IN_FLIGHT, GroupWriter
-from tentacle.adapters.lazy_conn import LazyConnection
+from tentacle.adapters.lazy_conn import LazyConnection, take_scoped
 from tentacle.service.ports import Effect
 
 log = get_logger(__name__)
@@ -276,39 +276,19 @@ class TaskDb:
         `lazy`: take the pool connection only at the first statement (`lazy_conn.py`), for a
         block that often runs none (a cycle on a cached state: its write is grouped).
         """
-        if lazy:
-            return self._lazy_unit(org_id)
-        return self._unit(org_id, explicit=False)
+        return self._unit(org_id, explicit=False, lazy=lazy)
 
     @asynccontextmanager
-    async def _lazy_unit(self, org_id: str | None) -> AsyncIterator[Tx]:
+    async def _unit(
+        self, org_id: str | None, *, explicit: bool, lazy: bool = False
+    ) -> AsyncIterator[Tx]:
         org = checked_org_id(org_id)
-        conn = LazyConnection(self.pool, self._scope, org)
-        tx = Tx(conn, org, self._marks, explicit=False, group=self._group)
         try:
+            if lazy:
+                conn = LazyConnection(self.pool, self._scope, org)
+            else:
+                conn = await take_scoped(self.pool, self._scope, org)
             try:
-                yield tx
-                if tx.staged:
-                    raise RuntimeError("messages staged but never written")
-            except BaseException:
-                tx.forget_writes()
-                raise
-            finally:
-                await conn.release()
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-            transient = translate(exc)
-            if transient is None:
-                raise
-            raise transient from exc
-        if tx.written:
-            await self._publish(tx.written, tx.publish_deadline())
-
-    @asynccontextmanager
-    async def _unit(self, org_id: str | None, *, explicit: bool) -> AsyncIterator[Tx]:
-        org = checked_org_id(org_id)
-        try:
-            async with self.pool.acquire() as conn:
-                await self._scope(conn, org)
                 tx = Tx(conn, org, self._marks, explicit=explicit, group=self._group)
                 if explicit:
                     await conn.execute("BEGIN")
@@ -325,6 +305,8 @@ class TaskDb:
                         with contextlib.suppress(Exception):
                             await conn.execute("ROLLBACK")
                     raise
+            finally:
+                await (conn.release() if lazy else self.pool.release(conn))
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
             transient = translate(exc)
             if transient is None:
