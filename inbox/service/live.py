@@ -266,12 +266,18 @@ class Hub:
         failed = self.writer.write(items)
         if not failed:
             return
-        broken = {id(body) for body, _ in failed}
+        broken = {id(body): error for body, error in failed}
         for stream in self.streams.get(org, ()):
-            if id(stream.direct) in broken:  # its writer ends the response
-                log.info("inbox.stream_write_failed", org_id=org, error=str(failed[0][1]))
-                stream.failed = True
-                stream.wake.set()
+            error = broken.get(id(stream.direct))
+            if error is not None:
+                self._broken(stream, error)
+
+    @staticmethod
+    def _broken(stream: Stream, error: Exception) -> None:
+        """The connection is broken: the stream's writer ends the response."""
+        log.info("inbox.stream_write_failed", org_id=stream.org_id, error=str(error))
+        stream.failed = True
+        stream.wake.set()
 
     def _write_now(self, stream: Stream, last: int, chunk: bytes) -> None:
         stream.sent = stream.queued = last
@@ -279,10 +285,8 @@ class Hub:
             if stream.direct is not None and stream.direct.write(chunk):
                 return
             waiting = run_eagerly(stream.write(chunk))
-        except Exception as exc:  # the connection is broken: its writer ends the response
-            log.info("inbox.stream_write_failed", org_id=stream.org_id, error=str(exc))
-            stream.failed = True
-            stream.wake.set()
+        except Exception as exc:
+            self._broken(stream, exc)
             return
         if waiting is not None:  # the socket is full: the stream waits, the others go on
             stream.flushing = waiting
